@@ -1,0 +1,61 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { AgentsService, type AgentProfile } from '@cc/agents';
+import { AccessGuard, Roles } from '@cc/platform';
+import { QueuesService, RoutingService } from '@cc/routing';
+import { CreateAgentDto, UpdateAgentDto } from './admin.dto';
+
+type AgentWithQueues = AgentProfile & { queueIds: string[] };
+
+@ApiTags('admin')
+@ApiBearerAuth()
+@Roles('admin')
+@UseGuards(AccessGuard)
+@Controller('admin/agents')
+export class AdminAgentsController {
+  constructor(
+    private readonly agents: AgentsService,
+    private readonly queues: QueuesService,
+    private readonly routing: RoutingService,
+  ) {}
+
+  @Get()
+  async list(): Promise<AgentWithQueues[]> {
+    const agents = await this.agents.list();
+    return Promise.all(agents.map((a) => this.withQueues(a)));
+  }
+
+  @Get(':id')
+  async get(@Param('id', ParseUUIDPipe) id: string): Promise<AgentWithQueues> {
+    return this.withQueues(await this.agents.get(id));
+  }
+
+  @Post()
+  async create(@Body() body: CreateAgentDto): Promise<AgentWithQueues> {
+    const { queueIds, ...agent } = body;
+    const created = await this.agents.create(agent);
+    if (queueIds) await this.queues.setAgentQueues(created.id, queueIds);
+    return this.withQueues(created);
+  }
+
+  @Patch(':id')
+  async update(@Param('id', ParseUUIDPipe) id: string, @Body() body: UpdateAgentDto): Promise<AgentWithQueues> {
+    const { queueIds, ...change } = body;
+    const updated = await this.agents.update(id, change);
+    if (queueIds) await this.queues.setAgentQueues(id, queueIds);
+    // more capacity or another queue may mean work for them right away
+    await this.routing.requestForAgent(id, 'agent_updated');
+    return this.withQueues(updated);
+  }
+
+  /** Deactivates an agent: they can no longer sign in or receive offers; their history stays. */
+  @Delete(':id')
+  @HttpCode(200)
+  async deactivate(@Param('id', ParseUUIDPipe) id: string): Promise<AgentWithQueues> {
+    return this.withQueues(await this.agents.update(id, { active: false }));
+  }
+
+  private async withQueues(agent: AgentProfile): Promise<AgentWithQueues> {
+    return { ...agent, queueIds: await this.queues.queueIdsOfAgent(agent.id) };
+  }
+}

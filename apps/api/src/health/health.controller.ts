@@ -1,0 +1,36 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { JobsService } from '@cc/platform';
+
+const within = <T>(ms: number, p: Promise<T>) =>
+  Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms))]);
+
+@ApiTags('health')
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly db: TypeOrmHealthIndicator,
+    private readonly indicators: HealthIndicatorService,
+    private readonly jobs: JobsService,
+  ) {}
+
+  /** 200 when the database and the queue backend answer; 503 with the failing part otherwise. */
+  @Get()
+  @HealthCheck()
+  check() {
+    return this.health.check([
+      () => this.db.pingCheck('database', { timeout: 2000 }),
+      async () => {
+        const indicator = this.indicators.check('queues');
+        try {
+          await within(2000, Promise.all(this.jobs.allQueues().map((q) => q.getJobCounts('waiting'))));
+          return indicator.up();
+        } catch (e) {
+          return indicator.down({ message: e instanceof Error ? e.message : String(e) });
+        }
+      },
+    ]);
+  }
+}

@@ -1,0 +1,38 @@
+import { NestFactory } from '@nestjs/core';
+import { Logger } from 'nestjs-pino';
+import { loadConfig } from '@cc/config';
+import { closeOnSignal, composeRoot, DEMO_USERS, prepareRuntime } from '@cc/platform';
+import { ApiModule, configureHttpApp } from '@cc/api';
+import { WorkerModule } from '@cc/worker';
+
+/** The whole backend in one process: API and workers together, for a laptop or a small site. */
+async function main(): Promise<void> {
+  const runtime = await prepareRuntime(loadConfig());
+  const { config } = runtime;
+  const app = await NestFactory.create(composeRoot(config, [ApiModule, WorkerModule]), { bufferLogs: true });
+  configureHttpApp(app, config);
+  await app.listen(config.port, config.host);
+  closeOnSignal(app, runtime, (m) => app.get(Logger).log(m));
+
+  const lines = [
+    '',
+    `  Contact center is running${runtime.embeddedDatabase ? ' (embedded PostgreSQL in ' + config.dataDir + ')' : ''}`,
+    `  queues on ${config.redisUrl ? 'Redis' : 'PostgreSQL'}`,
+    '',
+    `  web-chat demo     ${config.publicUrl}/`,
+    `  API docs          ${config.publicUrl}/docs`,
+    `  health            ${config.publicUrl}/health`,
+    `  agent socket      ${config.publicUrl}/agents  (socket.io, auth: { token })`,
+  ];
+  if (config.seedDemo) {
+    lines.push('', '  demo sign-in (POST /auth/login):');
+    for (const u of DEMO_USERS) lines.push(`    ${u.role.padEnd(10)} ${u.email.padEnd(24)} ${u.password}`);
+  }
+  lines.push('', '  Ctrl-C stops it.', '');
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});

@@ -1,0 +1,47 @@
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/**
+ * Every environment variable the system reads, with its default.
+ * The README's configuration table mirrors this schema; keep them in step.
+ */
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  /** the URL customers and providers reach us at; used in links and, later, webhook signatures */
+  PUBLIC_URL: z.url().optional(),
+  /** unset: an embedded PostgreSQL is started with its data in DATA_DIR */
+  DATABASE_URL: z.string().min(1).optional(),
+  /** unset: BullMQ keeps its queues in PostgreSQL and socket.io fans out over PostgreSQL */
+  REDIS_URL: z.string().min(1).optional(),
+  DATA_DIR: z.string().default('.data'),
+  EMBEDDED_POSTGRES_PORT: z.coerce.number().int().min(1).max(65535).default(5488),
+  /** namespaces queue keys (Redis) or the queue schema (PostgreSQL); lets several deployments share one server */
+  QUEUE_PREFIX: z.string().regex(/^[a-z][a-z0-9_]{0,30}$/).default('cc'),
+  /** signs agent and visitor tokens; unset outside production: generated once and kept in DATA_DIR */
+  JWT_SECRET: z.string().min(16).optional(),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).default(12 * 3600),
+  VISITOR_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).default(90 * 24 * 3600),
+  OFFER_TIMEOUT_SECONDS: z.coerce.number().positive().default(30),
+  /** an agent who rejected or missed a contact is not offered that same contact again for this long */
+  OFFER_REOFFER_COOLDOWN_SECONDS: z.coerce.number().min(0).default(60),
+  /** an agent whose last socket closed is set offline after this grace (a page reload keeps their state) */
+  AGENT_DISCONNECT_GRACE_SECONDS: z.coerce.number().min(0).default(20),
+  OFFER_MISSES_BEFORE_AWAY: z.coerce.number().int().min(1).default(3),
+  /** how often lost timers and unrouted contacts are swept up (a safety net, not the main path) */
+  SWEEP_INTERVAL_SECONDS: z.coerce.number().positive().default(10),
+  INBOUND_CONCURRENCY: z.coerce.number().int().min(1).default(16),
+  ROUTING_CONCURRENCY: z.coerce.number().int().min(1).default(4),
+  TIMERS_CONCURRENCY: z.coerce.number().int().min(1).default(8),
+  WEBCHAT_DEFAULT_QUEUE: z.string().min(1).default('Support'),
+  /** comma-separated origins allowed to embed the widget, or * */
+  WEBCHAT_ALLOWED_ORIGINS: z.string().default('*'),
+  SEED_DEMO: bool.default(true),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Env = z.infer<typeof envSchema>;

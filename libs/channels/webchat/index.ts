@@ -1,0 +1,2 @@
+export * from './webchat.module';
+export * from './webchat.service';

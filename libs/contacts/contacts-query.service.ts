@@ -1,0 +1,181 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { DomainError, ErrorCode, type MessageView, type PastContactSummary } from '@cc/shared';
+import type { Principal } from '@cc/platform';
+import { MESSAGE_VIEW_COLUMNS, MESSAGE_VIEW_JOIN, type MessageRow, toMessageView } from './message-view';
+
+export interface ContactEventView {
+  id: string;
+  type: string;
+  fromState: string | null;
+  toState: string | null;
+  actor: { type: string; id: string | null; name: string | null };
+  reason: string | null;
+  data: Record<string, unknown>;
+  at: string;
+}
+
+export interface ContactDetail {
+  id: string;
+  customerId: string;
+  channel: string;
+  address: string;
+  state: string;
+  queue: { id: string; name: string };
+  agentId: string | null;
+  priority: number;
+  disposition: string | null;
+  wrapUpNote: string | null;
+  createdAt: string;
+  queuedAt: string;
+  answeredAt: string | null;
+  closedAt: string | null;
+  events: ContactEventView[];
+  messages: MessageView[];
+}
+
+export interface Page<T> {
+  items: T[];
+  page: number;
+  pageSize: number;
+  total: number;
+}
+
+const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
+
+/** Reading contacts: one in full, a customer's timeline, what a visitor or an agent may see. */
+@Injectable()
+export class ContactsQueryService {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  async detail(id: string, reader: Principal): Promise<ContactDetail> {
+    await this.assertMayRead(reader, id);
+    const [detail] = await this.details([id]);
+    if (!detail) throw new DomainError(ErrorCode.NotFound, `contact ${id} not found`);
+    return detail;
+  }
+
+  /** A customer's contacts, newest first, each with its messages and state changes. */
+  async timeline(customerId: string, page: number, pageSize: number, reader: Principal): Promise<Page<ContactDetail>> {
+    await this.assertMayReadCustomer(reader, customerId);
+    const [{ total }] = await this.db.query(`SELECT count(*)::int AS total FROM contacts WHERE customer_id = $1`, [customerId]);
+    const ids: { id: string }[] = await this.db.query(
+      `SELECT id FROM contacts WHERE customer_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3`,
+      [customerId, pageSize, (page - 1) * pageSize],
+    );
+    return { items: await this.details(ids.map((r) => r.id)), page, pageSize, total };
+  }
+
+  /** The customer's earlier contacts, newest first, in brief: what an agent sees with an offer. */
+  async history(customerId: string, exceptContactId: string, limit = 10): Promise<PastContactSummary[]> {
+    const rows = await this.db.query(
+      `SELECT c.id, c.channel, c.state, q.name AS queue, c.created_at, c.closed_at, c.disposition, c.wrap_up_note,
+              (SELECT body FROM messages WHERE contact_id = c.id ORDER BY created_at DESC LIMIT 1) AS last_message
+         FROM contacts c JOIN queues q ON q.id = c.queue_id
+        WHERE c.customer_id = $1 AND c.id <> $2 ORDER BY c.created_at DESC LIMIT $3`,
+      [customerId, exceptContactId, limit],
+    );
+    return rows.map((r: any) => ({
+      id: r.id,
+      channel: r.channel,
+      state: r.state,
+      queue: r.queue,
+      createdAt: iso(r.created_at)!,
+      closedAt: iso(r.closed_at),
+      disposition: r.disposition,
+      wrapUpNote: r.wrap_up_note,
+      lastMessage: r.last_message,
+    }));
+  }
+
+  async messages(contactIds: string[]): Promise<MessageView[]> {
+    if (contactIds.length === 0) return [];
+    const rows: MessageRow[] = await this.db.query(
+      `SELECT ${MESSAGE_VIEW_COLUMNS} FROM messages m ${MESSAGE_VIEW_JOIN} WHERE m.contact_id = ANY($1) ORDER BY m.created_at, m.id`,
+      [contactIds],
+    );
+    return rows.map(toMessageView);
+  }
+
+  /** The open contact a customer address has on a channel, if any. */
+  async openContactOf(channel: string, address: string): Promise<{ id: string; state: string; agentId: string | null; agentName: string | null } | null> {
+    const [row] = await this.db.query(
+      `SELECT c.id, c.state, c.agent_id, u.name AS agent_name FROM contacts c LEFT JOIN users u ON u.id = c.agent_id
+        WHERE c.channel = $1 AND c.address = $2 AND c.state IN ('queued', 'offered', 'active', 'wrap_up')`,
+      [channel, address],
+    );
+    return row ? { id: row.id, state: row.state, agentId: row.agent_id, agentName: row.agent_name } : null;
+  }
+
+  /** Supervisors and admins read any contact; an agent only one offered or assigned to them. */
+  async assertMayRead(reader: Principal, contactId: string): Promise<void> {
+    if (reader.role !== 'agent') return;
+    const rows = await this.db.query(
+      `SELECT 1 FROM contacts WHERE id = $1 AND agent_id = $2
+       UNION ALL SELECT 1 FROM contact_offers WHERE contact_id = $1 AND agent_id = $2 LIMIT 1`,
+      [contactId, reader.id],
+    );
+    if (!rows.length) throw new DomainError(ErrorCode.NotFound, `contact ${contactId} not found`);
+  }
+
+  /** Supervisors and admins read any customer; an agent only those of contacts offered or assigned to them. */
+  async assertMayReadCustomer(reader: Principal, customerId: string): Promise<void> {
+    if (reader.role !== 'agent') return;
+    const rows = await this.db.query(
+      `SELECT 1 FROM contacts c WHERE c.customer_id = $1
+          AND (c.agent_id = $2 OR EXISTS (SELECT 1 FROM contact_offers o WHERE o.contact_id = c.id AND o.agent_id = $2)) LIMIT 1`,
+      [customerId, reader.id],
+    );
+    if (!rows.length) throw new DomainError(ErrorCode.NotFound, `customer ${customerId} not found`);
+  }
+
+  private async details(ids: string[]): Promise<ContactDetail[]> {
+    if (ids.length === 0) return [];
+    const contacts = await this.db.query(
+      `SELECT c.*, q.name AS queue_name FROM contacts c JOIN queues q ON q.id = c.queue_id WHERE c.id = ANY($1)`,
+      [ids],
+    );
+    const events = await this.db.query(
+      `SELECT e.*, u.name AS actor_name FROM contact_events e LEFT JOIN users u ON u.id = e.actor_id
+        WHERE e.contact_id = ANY($1) ORDER BY e.id`,
+      [ids],
+    );
+    const messages = await this.messages(ids);
+    const byId = new Map<string, any>(contacts.map((c: any) => [c.id, c]));
+    return ids
+      .filter((id) => byId.has(id))
+      .map((id) => {
+        const c = byId.get(id);
+        return {
+          id: c.id,
+          customerId: c.customer_id,
+          channel: c.channel,
+          address: c.address,
+          state: c.state,
+          queue: { id: c.queue_id, name: c.queue_name },
+          agentId: c.agent_id,
+          priority: c.priority,
+          disposition: c.disposition,
+          wrapUpNote: c.wrap_up_note,
+          createdAt: iso(c.created_at)!,
+          queuedAt: iso(c.queued_at)!,
+          answeredAt: iso(c.answered_at),
+          closedAt: iso(c.closed_at),
+          events: events
+            .filter((e: any) => e.contact_id === id)
+            .map((e: any) => ({
+              id: String(e.id),
+              type: e.type,
+              fromState: e.from_state,
+              toState: e.to_state,
+              actor: { type: e.actor_type, id: e.actor_id, name: e.actor_name },
+              reason: e.reason,
+              data: e.data,
+              at: iso(e.created_at)!,
+            })),
+          messages: messages.filter((m) => m.contactId === id),
+        };
+      });
+  }
+}

@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { CustomersModule } from '@cc/customers';
+import { Contact } from './contact.entity';
+import { Message } from './message.entity';
+import { ContactEvent } from './contact-event.entity';
+import { InboundService } from './inbound.service';
+import { ContactsQueryService } from './contacts-query.service';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([Contact, Message, ContactEvent]), CustomersModule],
+  providers: [InboundService, ContactsQueryService],
+  exports: [InboundService, ContactsQueryService],
+})
+export class ContactsModule {}

@@ -1,0 +1,3 @@
+export * from './customers.module';
+export * from './customers.service';
+export * from './customer.entity';

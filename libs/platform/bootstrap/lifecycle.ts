@@ -1,0 +1,25 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import type { Runtime } from './runtime';
+
+/**
+ * Ctrl-C and SIGTERM close the app first (HTTP, sockets, workers finish their jobs), then stop what
+ * bootstrap started (the embedded database), so no connection is cut from under a running query.
+ */
+export function closeOnSignal(app: INestApplicationContext, runtime: Runtime, log: (m: string) => void): void {
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    log(`${signal} received, shutting down`);
+    try {
+      await app.close();
+      await runtime.stop();
+      process.exit(0);
+    } catch (e) {
+      log(`shutdown failed: ${e instanceof Error ? e.message : String(e)}`);
+      process.exit(1);
+    }
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+}

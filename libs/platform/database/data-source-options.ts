@@ -1,0 +1,18 @@
+import type { DataSourceOptions } from 'typeorm';
+import { Foundation1795900000000 } from './migrations/1795900000000-foundation';
+
+/** Every migration, in order. The app and the migration CLI share this list. */
+export const MIGRATIONS = [Foundation1795900000000];
+
+/** One set of options for the app's DataSource and the migration CLI, so they never disagree. */
+export function dataSourceOptions(databaseUrl: string, poolSize = 20): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url: databaseUrl,
+    synchronize: false,
+    migrationsRun: false,
+    migrations: MIGRATIONS,
+    migrationsTransactionMode: 'each',
+    extra: { max: poolSize, application_name: 'contact-center' },
+  };
+}

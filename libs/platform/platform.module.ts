@@ -1,0 +1,42 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { BullModule, type BullRootModuleOptions } from '@nestjs/bullmq';
+import { JwtModule } from '@nestjs/jwt';
+import { LoggerModule } from 'nestjs-pino';
+import type { ResolvedConfig } from '@cc/config';
+import { QueueName } from '@cc/shared';
+import { APP_CONFIG } from './config.token';
+import { dataSourceOptions } from './database/data-source-options';
+import { queueConnection } from './queues/queue-connection';
+import { JobsService } from './queues/jobs.service';
+import { RealtimeService } from './realtime/realtime.service';
+import { TokensService } from './auth/tokens.service';
+import { AccessGuard } from './auth/access.guard';
+
+/** Config, database, queues, socket fan-out, tokens and logging: what every app and lib stands on. */
+@Global()
+@Module({})
+export class PlatformModule {
+  static forRoot(config: ResolvedConfig): DynamicModule {
+    const bull = queueConnection(config);
+    return {
+      module: PlatformModule,
+      imports: [
+        LoggerModule.forRoot({
+          pinoHttp: {
+            level: config.logLevel,
+            autoLogging: { ignore: (req) => req.url === '/health' },
+            redact: ['req.headers.authorization'],
+          },
+        }),
+        TypeOrmModule.forRoot({ ...dataSourceOptions(config.databaseUrl), autoLoadEntities: true }),
+        // the PostgreSQL backend's options are not in @nestjs/bullmq's Redis-shaped typings
+        BullModule.forRoot(bull as BullRootModuleOptions),
+        BullModule.registerQueue({ name: QueueName.Inbound }, { name: QueueName.Routing }, { name: QueueName.Timers }),
+        JwtModule.register({ secret: config.jwtSecret }),
+      ],
+      providers: [{ provide: APP_CONFIG, useValue: config }, TokensService, JobsService, RealtimeService, AccessGuard],
+      exports: [APP_CONFIG, TokensService, JobsService, RealtimeService, AccessGuard, BullModule, JwtModule],
+    };
+  }
+}

@@ -1,0 +1,52 @@
+import { createHash } from 'node:crypto';
+import type { JobsOptions } from 'bullmq';
+import type { JobName, JobPayloads } from '@cc/shared';
+import type { ResolvedConfig } from '@cc/config';
+
+const hash = (s: string) => createHash('sha1').update(s).digest('hex');
+
+/**
+ * The one place job options are decided: idempotency ids, retries, delays and retention.
+ * (BullMQ forbids ':' in custom ids, hence the underscores.)
+ */
+export function jobOptions<N extends JobName>(
+  name: N,
+  payload: JobPayloads[N],
+  config: Pick<ResolvedConfig, 'offerTimeoutMs' | 'agentDisconnectGraceMs'>,
+): JobsOptions {
+  switch (name) {
+    case 'inbound.message': {
+      const p = payload as JobPayloads['inbound.message'];
+      // the same message from the same sender is one job while it is kept; the messages table's
+      // unique external id catches a retry that arrives after the job was removed
+      return {
+        jobId: `in_${hash(`${p.channel}|${p.address}|${p.externalId}`)}`,
+        attempts: 12,
+        backoff: { type: 'exponential', delay: 250 },
+        removeOnComplete: { age: 24 * 3600, count: 50_000 },
+        removeOnFail: { age: 7 * 24 * 3600 },
+      };
+    }
+    case 'routing.route-queue':
+      return { attempts: 5, backoff: { type: 'exponential', delay: 200 }, removeOnComplete: true, removeOnFail: { count: 1000 } };
+    case 'timers.offer-timeout': {
+      const p = payload as JobPayloads['timers.offer-timeout'];
+      return {
+        jobId: `offer_${p.offerId}`,
+        delay: config.offerTimeoutMs,
+        attempts: 10,
+        backoff: { type: 'exponential', delay: 500 },
+        removeOnComplete: true,
+        removeOnFail: { count: 1000 },
+      };
+    }
+    case 'timers.agent-disconnected':
+      return { delay: config.agentDisconnectGraceMs, attempts: 3, removeOnComplete: true, removeOnFail: { count: 1000 } };
+    case 'timers.sweep':
+      return { removeOnComplete: true, removeOnFail: { count: 100 } };
+    default: {
+      const unknown: never = name;
+      throw new Error(`no job options for ${String(unknown)}`);
+    }
+  }
+}

@@ -1,0 +1,99 @@
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Server } from 'socket.io';
+import { createAdapter as createRedisStreamsAdapter } from '@socket.io/redis-streams-adapter';
+import { createAdapter as createPostgresAdapter } from '@socket.io/postgres-adapter';
+import IORedis from 'ioredis';
+import { Pool } from 'pg';
+import type { ResolvedConfig } from '@cc/config';
+import { agentRoom, type AgentServerEvents, Namespace, visitorRoom, type WebchatServerEvents } from '@cc/shared';
+import { InjectConfig } from '../config.token';
+
+type AdapterFactory = ReturnType<typeof createPostgresAdapter>;
+
+/**
+ * Emits to sockets wherever they are connected. Every process that emits owns a socket.io server wired
+ * to the cluster adapter (Redis streams, or PostgreSQL NOTIFY): in an API process it is the server the
+ * gateways listen on; in a worker-only process it is a server with no HTTP listener, whose emits the
+ * adapter carries to the API processes that hold the sockets.
+ */
+@Injectable()
+export class RealtimeService implements OnApplicationShutdown {
+  private readonly logger = new Logger(RealtimeService.name);
+  private server?: Server;
+  private resolveServer!: (s: Server) => void;
+  private readonly serverReady = new Promise<Server>((r) => (this.resolveServer = r));
+  private readonly closers: Array<() => Promise<unknown>> = [];
+  private adapter?: AdapterFactory;
+
+  constructor(@InjectConfig() private readonly config: ResolvedConfig) {}
+
+  /** The adapter every socket.io server of this process uses, created on first use. */
+  adapterFactory(): AdapterFactory {
+    if (this.adapter) return this.adapter;
+    const prefix = this.config.queuePrefix;
+    if (this.config.redisUrl) {
+      const client = new IORedis(this.config.redisUrl, { maxRetriesPerRequest: null });
+      client.on('error', (e) => this.logger.warn(`socket fan-out redis: ${e.message}`));
+      this.closers.push(() => client.quit().catch(() => client.disconnect()));
+      this.adapter = createRedisStreamsAdapter(client, { streamName: `${prefix}:socket.io` }) as unknown as AdapterFactory;
+    } else {
+      const pool = new Pool({ connectionString: this.config.databaseUrl, max: 4, application_name: 'socket-fanout' });
+      pool.on('error', (e) => this.logger.warn(`socket fan-out postgres: ${e.message}`));
+      this.closers.push(() => pool.end());
+      this.adapter = createPostgresAdapter(pool, {
+        channelPrefix: `${prefix}_sio`,
+        errorHandler: (e) => this.logger.warn(`socket fan-out: ${e.message}`),
+      });
+    }
+    return this.adapter;
+  }
+
+  /** Called by the API's socket adapter with the server the gateways listen on. */
+  attach(server: Server): void {
+    server.adapter(this.adapterFactory());
+    this.server = server;
+    this.resolveServer(server);
+  }
+
+  /** For a process that holds no sockets: a listener-less server that only emits through the adapter. */
+  startDetached(): void {
+    if (this.server) return;
+    const server = new Server();
+    this.attach(server);
+    // create the namespaces now, so their adapters subscribe before the first emit
+    server.of(Namespace.Agents);
+    server.of(Namespace.Webchat);
+    this.closers.unshift(() => new Promise((r) => server.close(() => r(undefined))));
+  }
+
+  async toAgent<E extends keyof AgentServerEvents>(agentId: string, event: E, ...args: Parameters<AgentServerEvents[E]>): Promise<void> {
+    const server = this.server ?? (await this.serverReady);
+    server.of(Namespace.Agents).to(agentRoom(agentId)).emit(event, ...args);
+  }
+
+  async toVisitor<E extends keyof WebchatServerEvents>(
+    visitorId: string,
+    event: E,
+    ...args: Parameters<WebchatServerEvents[E]>
+  ): Promise<void> {
+    const server = this.server ?? (await this.serverReady);
+    server.of(Namespace.Webchat).to(visitorRoom(visitorId)).emit(event, ...args);
+  }
+
+  /** How many sockets an agent has open across every API process. */
+  async agentSocketCount(agentId: string): Promise<number> {
+    const server = this.server ?? (await this.serverReady);
+    const sockets = await server.of(Namespace.Agents).in(agentRoom(agentId)).fetchSockets();
+    return sockets.length;
+  }
+
+  /**
+   * After Nest has closed the gateways' server (which closes its adapters and releases their
+   * connections), close our own server if detached, then the fan-out connections.
+   */
+  async onApplicationShutdown(): Promise<void> {
+    for (const close of this.closers) {
+      await close().catch((e: Error) => this.logger.warn(`closing socket fan-out: ${e.message}`));
+    }
+  }
+}

@@ -1,0 +1,100 @@
+import type { AuthorType, Channel, ContactState, MessageDirection, Presence } from './domain';
+
+/** Socket.io namespaces. Their protocols are documented in docs/sockets.md, event by event. */
+export enum Namespace {
+  Agents = '/agents',
+  Webchat = '/webchat',
+}
+
+export const agentRoom = (agentId: string) => `agent:${agentId}`;
+export const visitorRoom = (visitorId: string) => `visitor:${visitorId}`;
+
+export interface MessageView {
+  id: string;
+  contactId: string;
+  direction: MessageDirection;
+  author: { type: AuthorType; id: string | null; name: string | null };
+  text: string;
+  /** the id the sender gave it, echoed so a client can match its optimistic copy */
+  clientMessageId: string | null;
+  createdAt: string;
+}
+
+export interface CustomerSummary {
+  id: string;
+  name: string | null;
+  email: string | null;
+  phone: string | null;
+  tier: string;
+  preferences: Record<string, unknown>;
+  notes: string | null;
+}
+
+export interface PastContactSummary {
+  id: string;
+  channel: Channel;
+  state: ContactState;
+  queue: string;
+  createdAt: string;
+  closedAt: string | null;
+  disposition: string | null;
+  wrapUpNote: string | null;
+  lastMessage: string | null;
+}
+
+export interface OfferView {
+  offerId: string;
+  contactId: string;
+  channel: Channel;
+  queue: { id: string; name: string };
+  expiresAt: string;
+  customer: CustomerSummary;
+  /** the messages of this contact so far */
+  messages: MessageView[];
+  /** the customer's earlier contacts, newest first */
+  history: PastContactSummary[];
+}
+
+export interface AgentContactView {
+  contactId: string;
+  channel: Channel;
+  state: ContactState;
+  queue: { id: string; name: string };
+  customer: CustomerSummary;
+  messages: MessageView[];
+}
+
+export interface AgentStateView {
+  agentId: string;
+  name: string;
+  presence: Presence;
+  awayReason: string | null;
+  offers: OfferView[];
+  contacts: AgentContactView[];
+}
+
+/** What the server emits on /agents. */
+export interface AgentServerEvents {
+  'agent:state': (state: AgentStateView) => void;
+  offer: (offer: OfferView) => void;
+  'offer:revoked': (e: { offerId: string; contactId: string; reason: 'timeout' | 'customer_left' | 'rejected' }) => void;
+  message: (m: MessageView) => void;
+  typing: (e: { contactId: string; isTyping: boolean }) => void;
+  'contact:state': (e: { contactId: string; state: ContactState; reason: string | null }) => void;
+  'presence:changed': (e: { presence: Presence; awayReason: string | null }) => void;
+}
+
+export interface VisitorConversationView {
+  contactId: string | null;
+  state: ContactState | null;
+  agentName: string | null;
+  messages: MessageView[];
+}
+
+/** What the server emits on /webchat. */
+export interface WebchatServerEvents {
+  conversation: (c: VisitorConversationView) => void;
+  message: (m: MessageView) => void;
+  typing: (e: { isTyping: boolean }) => void;
+  'conversation:state': (e: { contactId: string; state: ContactState; agentName: string | null }) => void;
+}
