@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, Repository } from 'typeorm';
 import { type Channel, DEFAULT_CAPACITY, DomainError, ErrorCode, type Presence, type Role } from '@cc/shared';
-import { hashPassword, verifyPassword } from '@cc/platform';
+import { affectedRows, hashPassword, verifyPassword } from '@cc/platform';
 import { User } from './user.entity';
 import { Agent } from './agent.entity';
 
@@ -93,7 +93,8 @@ export class AgentsService {
       }
       if (change.skills) await m.query(`UPDATE agents SET skills = $2 WHERE user_id = $1`, [id, JSON.stringify(change.skills)]);
       for (const [channel, capacity] of Object.entries(change.capacity ?? {})) {
-        const [, count] = await m.query(
+        const count = await affectedRows(
+          m,
           `UPDATE agent_capacities SET capacity = $3 WHERE agent_id = $1 AND channel = $2 AND load <= $3`,
           [id, channel, capacity],
         );
@@ -117,7 +118,7 @@ export class AgentsService {
 
   /** Sets an agent's chosen presence. Returns whether it changed. */
   async setPresence(id: string, presence: Presence, reason: string | null): Promise<boolean> {
-    const [, count] = await this.db.query(
+    const count = await affectedRows(this.db, 
       `UPDATE agents a SET presence = $2, away_reason = $3, presence_since = now(),
               idle_since = CASE WHEN $2 = 'available' AND a.presence <> 'available' THEN now() ELSE a.idle_since END,
               missed_offers = CASE WHEN $2 = 'available' THEN 0 ELSE a.missed_offers END

@@ -14,3 +14,4 @@ export * from './bootstrap/runtime';
 export * from './database/demo-seed';
 export * from './bootstrap/compose';
 export * from './bootstrap/lifecycle';
+export * from './database/sql';

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import type { ResolvedConfig } from '@cc/config';
 import { type AgentContactView, type Channel, DomainError, ErrorCode, type MessageView, QueueName, type WebchatServerEvents } from '@cc/shared';
-import { InjectConfig, JobsService, RealtimeService } from '@cc/platform';
+import { affectedRows, InjectConfig, JobsService, RealtimeService, updateReturning } from '@cc/platform';
 import { MESSAGE_VIEW_COLUMNS, MESSAGE_VIEW_JOIN, type MessageRow, recordContactEvent, toMessageView } from '@cc/contacts';
 import { OfferViewsService } from './offer-views.service';
 import { RoutingService } from './routing.service';
@@ -37,13 +37,15 @@ export class ContactLifecycleService {
 
   async accept(agentId: string, offerId: string): Promise<AgentContactView> {
     const contact = await this.db.transaction(async (m) => {
-      const [offer] = await m.query(
+      const [offer] = await updateReturning(
+        m,
         `UPDATE contact_offers SET status = 'accepted', resolved_at = now()
           WHERE id = $1 AND agent_id = $2 AND status = 'pending' AND expires_at > now() RETURNING contact_id`,
         [offerId, agentId],
       );
       if (!offer) throw await this.offerProblem(m, agentId, offerId);
-      const [c]: HeldContact[] = await m.query(
+      const [c]: HeldContact[] = await updateReturning(
+        m,
         `UPDATE contacts SET state = 'active', answered_at = now(), updated_at = now()
           WHERE id = $1 AND state = 'offered' AND agent_id = $2 RETURNING id, channel, address, queue_id, state`,
         [offer.contact_id, agentId],
@@ -62,7 +64,8 @@ export class ContactLifecycleService {
 
   async reject(agentId: string, offerId: string, reason: string): Promise<void> {
     const queueId = await this.db.transaction(async (m) => {
-      const [offer] = await m.query(
+      const [offer] = await updateReturning(
+        m,
         `UPDATE contact_offers SET status = 'rejected', reason = $3, resolved_at = now()
           WHERE id = $1 AND agent_id = $2 AND status = 'pending' RETURNING contact_id`,
         [offerId, agentId, reason],
@@ -78,7 +81,8 @@ export class ContactLifecycleService {
   async expireOffer(offerId: string): Promise<boolean> {
     const outcome = await this.db.transaction(async (m) => {
       // a little slack for clock skew between the timer and the database
-      const [offer] = await m.query(
+      const [offer] = await updateReturning(
+        m,
         `UPDATE contact_offers SET status = 'expired', reason = 'timeout', resolved_at = now()
           WHERE id = $1 AND status = 'pending' AND expires_at <= now() + interval '250 milliseconds'
           RETURNING contact_id, agent_id`,
@@ -91,13 +95,15 @@ export class ContactLifecycleService {
         reason: 'timeout',
         offerId,
       });
-      const [agent] = await m.query(
+      const [agent] = await updateReturning(
+        m,
         `UPDATE agents SET missed_offers = missed_offers + 1 WHERE user_id = $1 RETURNING missed_offers`,
         [offer.agent_id],
       );
       let setAway = false;
       if (agent.missed_offers >= this.config.offerMissesBeforeAway) {
-        const [, count] = await m.query(
+        const count = await affectedRows(
+          m,
           `UPDATE agents SET presence = 'away', away_reason = 'missed_offers', presence_since = now()
             WHERE user_id = $1 AND presence = 'available'`,
           [offer.agent_id],
@@ -157,7 +163,8 @@ export class ContactLifecycleService {
   /** The agent ends the conversation; they keep the contact (and its capacity) for wrap-up. */
   async end(agentId: string, contactId: string): Promise<void> {
     const contact = await this.db.transaction(async (m) => {
-      const [c]: HeldContact[] = await m.query(
+      const [c]: HeldContact[] = await updateReturning(
+        m,
         `UPDATE contacts SET state = 'wrap_up', updated_at = now() WHERE id = $1 AND agent_id = $2 AND state = 'active'
          RETURNING id, channel, address, queue_id, state`,
         [contactId, agentId],
@@ -174,7 +181,8 @@ export class ContactLifecycleService {
     const contact = await this.db.transaction(async (m) => {
       const [before] = await m.query(`SELECT state FROM contacts WHERE id = $1 AND agent_id = $2 FOR UPDATE`, [contactId, agentId]);
       if (!before || !['active', 'wrap_up'].includes(before.state)) throw await this.contactProblem(agentId, contactId, 'active or wrap_up');
-      const [c]: HeldContact[] = await m.query(
+      const [c]: HeldContact[] = await updateReturning(
+        m,
         `UPDATE contacts SET state = 'closed', agent_id = NULL, disposition = $2, wrap_up_note = $3, closed_at = now(), updated_at = now()
           WHERE id = $1 RETURNING id, channel, address, queue_id, state`,
         [contactId, disposition, note],
@@ -214,7 +222,8 @@ export class ContactLifecycleService {
       }
       let revokedOfferId: string | null = null;
       if (c.state === 'offered') {
-        const [offer] = await m.query(
+        const [offer] = await updateReturning(
+        m,
           `UPDATE contact_offers SET status = 'revoked', reason = 'customer_left', resolved_at = now()
             WHERE contact_id = $1 AND status = 'pending' RETURNING id`,
           [c.id],
@@ -243,7 +252,8 @@ export class ContactLifecycleService {
     agentId: string,
     e: { type: string; actor: { type: 'agent' | 'system'; id?: string }; reason: string; offerId: string },
   ): Promise<string> {
-    const [c] = await m.query(
+    const [c] = await updateReturning(
+        m,
       `UPDATE contacts SET state = 'queued', agent_id = NULL, updated_at = now()
         WHERE id = $1 AND state = 'offered' AND agent_id = $2 RETURNING queue_id, channel`,
       [contactId, agentId],

@@ -1,0 +1,27 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { startEmbeddedPostgres } from '../../libs/platform/database/embedded-postgres';
+
+const freePort = () =>
+  new Promise<number>((ok) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => ok(port));
+    });
+  });
+
+/**
+ * The e2e suites need a PostgreSQL server: DATABASE_URL's when set, otherwise an embedded one for
+ * this run. Each suite then creates its own database on it (see test/support/app.ts).
+ */
+export default async function globalSetup(): Promise<void> {
+  if (process.env.DATABASE_URL) return;
+  const dir = mkdtempSync(join(tmpdir(), 'cc-test-'));
+  const { chmodSync } = await import('node:fs');
+  chmodSync(dir, 0o777);
+  const db = await startEmbeddedPostgres(dir, await freePort(), 'postgres');
+  process.env.DATABASE_URL = db.url;
+  (globalThis as { __embeddedDb?: typeof db }).__embeddedDb = db;
+}

@@ -1,0 +1,83 @@
+import request from 'supertest';
+import { randomUUID } from 'node:crypto';
+import { startApp, type TestApp } from './support/app';
+import { connectAgent, connectVisitor, eventually, login, waitForEvent } from './support/clients';
+
+describe('a web-chat conversation from visitor to agent and back', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startApp();
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('offers the chat to an available agent with the customer, who accepts, talks both ways, and wraps up', async () => {
+    const alice = await connectAgent(t.url, await login(t.url, 'alice@demo.local', 'agent-demo'));
+    expect(alice.initialState).toMatchObject({ name: 'Alice Agent', presence: 'offline', offers: [], contacts: [] });
+    expect(await alice.ack('presence:set', { state: 'available' })).toEqual({ ok: true, presence: 'available', awayReason: null });
+
+    const visitor = await connectVisitor(t.url);
+    expect(visitor.conversation).toEqual({ contactId: null, state: null, agentName: null, messages: [] });
+    const offered = waitForEvent(alice.socket, 'offer');
+    expect(await visitor.say('Hello, my order is late', { name: 'Jane Doe', email: 'Jane@Example.com' })).toMatchObject({ ok: true });
+
+    const offer = await offered;
+    expect(offer).toMatchObject({
+      channel: 'chat',
+      queue: { name: 'Support' },
+      customer: { name: 'Jane Doe', email: 'jane@example.com' },
+      messages: [{ text: 'Hello, my order is late', direction: 'inbound', author: { type: 'customer' } }],
+      history: [],
+    });
+
+    const joined = waitForEvent(visitor.socket, 'conversation:state', (e) => e.state === 'active');
+    const accepted = await alice.ack('offer:accept', { offerId: offer.offerId });
+    expect(accepted).toMatchObject({ ok: true, contact: { contactId: offer.contactId, state: 'active' } });
+    expect(await joined).toMatchObject({ contactId: offer.contactId, agentName: 'Alice Agent' });
+
+    // agent → visitor, with typing
+    const visitorSeesTyping = waitForEvent(visitor.socket, 'typing', (e) => e.isTyping === true);
+    expect(await alice.ack('typing', { contactId: offer.contactId, isTyping: true })).toEqual({ ok: true });
+    await visitorSeesTyping;
+    const visitorGets = waitForEvent(visitor.socket, 'message', (m) => m.direction === 'outbound');
+    const sent = await alice.ack('message:send', { contactId: offer.contactId, clientMessageId: randomUUID(), text: 'Sorry! Let me check.' });
+    expect(sent).toMatchObject({ ok: true, message: { text: 'Sorry! Let me check.', author: { type: 'agent', name: 'Alice Agent' } } });
+    expect(await visitorGets).toMatchObject({ text: 'Sorry! Let me check.', contactId: offer.contactId });
+
+    // visitor → agent, with typing
+    const agentSeesTyping = waitForEvent(alice.socket, 'typing', (e) => e.contactId === offer.contactId && e.isTyping);
+    expect(await visitor.ack('typing', { isTyping: true })).toEqual({ ok: true });
+    await agentSeesTyping;
+    const agentGets = waitForEvent(alice.socket, 'message', (m) => m.text === 'Thanks, order 1234');
+    await visitor.say('Thanks, order 1234');
+    expect(await agentGets).toMatchObject({ contactId: offer.contactId, direction: 'inbound' });
+
+    // end and wrap up
+    const ended = waitForEvent(visitor.socket, 'conversation:state', (e) => e.state === 'wrap_up');
+    expect(await alice.ack('contact:end', { contactId: offer.contactId })).toEqual({ ok: true });
+    await ended;
+    expect(await alice.ack('contact:wrapup', { contactId: offer.contactId, disposition: 'resolved', note: 'shipped a replacement' })).toEqual({ ok: true });
+
+    const admin = await login(t.url, 'admin@demo.local', 'admin-demo');
+    const detail = await request(t.url).get(`/contacts/${offer.contactId}`).set('Authorization', `Bearer ${admin}`).expect(200);
+    expect(detail.body).toMatchObject({ state: 'closed', disposition: 'resolved', wrapUpNote: 'shipped a replacement', channel: 'chat' });
+    expect(detail.body.events.map((e: any) => [e.type, e.fromState, e.toState, e.actor.type])).toEqual([
+      ['queued', null, 'queued', 'customer'],
+      ['offered', 'queued', 'offered', 'system'],
+      ['accepted', 'offered', 'active', 'agent'],
+      ['wrap_up', 'active', 'wrap_up', 'agent'],
+      ['closed', 'wrap_up', 'closed', 'agent'],
+    ]);
+    expect(detail.body.events[2].actor.name).toBe('Alice Agent');
+    for (const e of detail.body.events) expect(Date.parse(e.at)).not.toBeNaN();
+    expect(detail.body.messages.map((m: any) => m.text)).toEqual(['Hello, my order is late', 'Sorry! Let me check.', 'Thanks, order 1234']);
+
+    // the agent's capacity is free again
+    const { rows } = await t.db.query(`SELECT load FROM agent_capacities c JOIN users u ON u.id = c.agent_id WHERE u.email = 'alice@demo.local' AND channel = 'chat'`);
+    expect(rows[0].load).toBe(0);
+
+    alice.close();
+    visitor.close();
+  });
+});
