@@ -17,7 +17,8 @@ export interface RunningProcess {
 export async function spawnApp(app: 'api' | 'worker' | 'standalone', env: Record<string, string>, readyPattern: RegExp): Promise<RunningProcess> {
   const child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', app, 'src', 'main.js')], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...env, LOG_LEVEL: env.LOG_LEVEL ?? 'info' },
+    // info level: the readiness line is an info log
+    env: { PATH: process.env.PATH ?? '', ...env, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
