@@ -69,7 +69,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, overrides: P
       defaultQueue: e.WEBCHAT_DEFAULT_QUEUE,
       allowedOrigins: origins === '*' ? '*' : origins.split(',').map((o) => o.trim()).filter(Boolean),
     },
-    seedDemo: e.SEED_DEMO,
+    seedDemo: e.SEED_DEMO ?? e.NODE_ENV !== 'production',
     logLevel: e.LOG_LEVEL,
     ...overrides,
   };

@@ -40,7 +40,8 @@ export const envSchema = z.object({
   WEBCHAT_DEFAULT_QUEUE: z.string().min(1).default('Support'),
   /** comma-separated origins allowed to embed the widget, or * */
   WEBCHAT_ALLOWED_ORIGINS: z.string().default('*'),
-  SEED_DEMO: bool.default(true),
+  /** seeds the demo organisation into an empty database; default: on, except in production */
+  SEED_DEMO: bool.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import type { ResolvedConfig } from '@cc/config';
-import { type AgentContactView, type Channel, DomainError, ErrorCode, type MessageView, QueueName, type WebchatServerEvents } from '@cc/shared';
+import { type AgentContactView, type Channel, type ContactState, DomainError, ErrorCode, type MessageView, QueueName, type WebchatServerEvents } from '@cc/shared';
 import { affectedRows, InjectConfig, JobsService, RealtimeService, updateReturning } from '@cc/platform';
 import { MESSAGE_VIEW_COLUMNS, MESSAGE_VIEW_JOIN, type MessageRow, recordContactEvent, toMessageView } from '@cc/contacts';
 import { OfferViewsService } from './offer-views.service';
@@ -36,14 +36,23 @@ export class ContactLifecycleService {
   ) {}
 
   async accept(agentId: string, offerId: string): Promise<AgentContactView> {
-    const contact = await this.db.transaction(async (m) => {
+    const outcome = await this.db.transaction(async (m) => {
       const [offer] = await updateReturning(
         m,
         `UPDATE contact_offers SET status = 'accepted', resolved_at = now()
           WHERE id = $1 AND agent_id = $2 AND status = 'pending' AND expires_at > now() RETURNING contact_id`,
         [offerId, agentId],
       );
-      if (!offer) throw await this.offerProblem(m, agentId, offerId);
+      if (!offer) {
+        // a repeated accept (say, a retry after a lost acknowledgement) gets the same answer
+        const [again] = await m.query(
+          `SELECT c.id, c.channel, c.address, c.queue_id, c.state FROM contact_offers o JOIN contacts c ON c.id = o.contact_id
+            WHERE o.id = $1 AND o.agent_id = $2 AND o.status = 'accepted' AND c.agent_id = $2`,
+          [offerId, agentId],
+        );
+        if (again) return { contact: again as HeldContact, repeated: true };
+        throw await this.offerProblem(m, agentId, offerId);
+      }
       const [c]: HeldContact[] = await updateReturning(
         m,
         `UPDATE contacts SET state = 'active', answered_at = now(), updated_at = now()
@@ -53,10 +62,13 @@ export class ContactLifecycleService {
       if (!c) throw new DomainError(ErrorCode.InvalidState, 'the contact is no longer offered to you');
       await m.query(`UPDATE agents SET missed_offers = 0 WHERE user_id = $1`, [agentId]);
       await recordContactEvent(m, { contactId: c.id, type: 'accepted', from: 'offered', to: 'active', actor: { type: 'agent', id: agentId }, data: { offerId } });
-      return c;
+      return { contact: c, repeated: false };
     });
+    const view = await this.views.contact(outcome.contact.id);
+    if (outcome.repeated) return view;
+    const { contact } = outcome;
     await this.jobs.cancel(QueueName.Timers, `offer_${offerId}`);
-    const view = await this.views.contact(contact.id);
+    await this.realtime.toAgent(agentId, 'contact:state', { contactId: contact.id, state: 'active', reason: 'accepted' });
     const { name } = (await this.db.query(`SELECT name FROM users WHERE id = $1`, [agentId]))[0];
     await this.toCustomer(contact, 'conversation:state', { contactId: contact.id, state: 'active', agentName: name });
     return view;
@@ -142,7 +154,10 @@ export class ContactLifecycleService {
       `SELECT ${MESSAGE_VIEW_COLUMNS} FROM messages m ${MESSAGE_VIEW_JOIN} WHERE m.external_id = $1`,
       [externalId],
     );
-    if (!row || row.contact_id !== contactId) throw await this.contactProblem(agentId, contactId, 'active');
+    if (row && row.contact_id !== contactId) {
+      throw new DomainError(ErrorCode.Conflict, `clientMessageId ${clientMessageId} was already used for another message`);
+    }
+    if (!row) throw await this.contactProblem(agentId, contactId, 'active');
     const message = toMessageView(row);
     if (inserted) {
       const contact = await this.held(contactId);
@@ -173,6 +188,7 @@ export class ContactLifecycleService {
       await recordContactEvent(m, { contactId, type: 'wrap_up', from: 'active', to: 'wrap_up', actor: { type: 'agent', id: agentId } });
       return c;
     });
+    await this.realtime.toAgent(agentId, 'contact:state', { contactId, state: 'wrap_up', reason: 'ended_by_agent' });
     await this.toCustomer(contact, 'conversation:state', { contactId, state: 'wrap_up', agentName: null });
   }
 
@@ -199,7 +215,8 @@ export class ContactLifecycleService {
       });
       return c;
     });
-    if (contact) await this.toCustomer(contact, 'conversation:state', { contactId, state: 'closed', agentName: null });
+    await this.realtime.toAgent(agentId, 'contact:state', { contactId, state: 'closed', reason: 'wrap_up_done' });
+    await this.toCustomer(contact, 'conversation:state', { contactId, state: 'closed', agentName: null });
     await this.routing.requestForAgent(agentId, 'contact_closed');
   }
 
@@ -218,7 +235,7 @@ export class ContactLifecycleService {
       const actor = { type: 'customer' as const };
       if (c.state === 'active' || c.state === 'wrap_up') {
         await recordContactEvent(m, { contactId: c.id, type: 'customer_left', actor, reason: 'customer_left' });
-        return { contactId: c.id, agentId: c.agent_id, revokedOfferId: null };
+        return { contactId: c.id as string, agentId: c.agent_id as string | null, state: c.state as ContactState, revokedOfferId: null };
       }
       let revokedOfferId: string | null = null;
       if (c.state === 'offered') {
@@ -233,15 +250,19 @@ export class ContactLifecycleService {
       }
       await m.query(`UPDATE contacts SET state = 'abandoned', agent_id = NULL, closed_at = now(), updated_at = now() WHERE id = $1`, [c.id]);
       await recordContactEvent(m, { contactId: c.id, type: 'abandoned', from: c.state, to: 'abandoned', actor, reason: 'customer_left' });
-      return { contactId: c.id as string, agentId: c.agent_id as string | null, revokedOfferId };
+      return { contactId: c.id as string, agentId: c.agent_id as string | null, state: 'abandoned' as ContactState, revokedOfferId };
     });
-    if (!outcome?.agentId) return;
+    if (!outcome) return;
+    if (outcome.state === 'abandoned') {
+      await this.toCustomer({ channel, address }, 'conversation:state', { contactId: outcome.contactId, state: 'abandoned', agentName: null });
+    }
+    if (!outcome.agentId) return;
     if (outcome.revokedOfferId) {
       await this.jobs.cancel(QueueName.Timers, `offer_${outcome.revokedOfferId}`);
       await this.realtime.toAgent(outcome.agentId, 'offer:revoked', { offerId: outcome.revokedOfferId, contactId: outcome.contactId, reason: 'customer_left' });
       await this.routing.requestForAgent(outcome.agentId, 'offer_revoked');
     } else {
-      await this.realtime.toAgent(outcome.agentId, 'contact:state', { contactId: outcome.contactId, state: 'active', reason: 'customer_left' });
+      await this.realtime.toAgent(outcome.agentId, 'contact:state', { contactId: outcome.contactId, state: outcome.state, reason: 'customer_left' });
     }
   }
 

@@ -71,13 +71,13 @@ export class QueuesService {
     return this.get(id);
   }
 
-  /** An active queue by name (case-insensitive), cached briefly: every inbound message asks. */
-  async activeIdByName(name: string): Promise<string> {
-    const key = name.toLowerCase();
+  /** An active queue, by name (case-insensitive), that takes the channel; cached briefly: every inbound message asks. */
+  async activeIdByName(name: string, channel: Channel): Promise<string> {
+    const key = `${channel}:${name.toLowerCase()}`;
     const hit = this.byName.get(key);
     if (hit && Date.now() - hit.at < 5000) return hit.id;
-    const [row] = await this.db.query(`SELECT id FROM queues WHERE lower(name) = $1 AND active`, [key]);
-    if (!row) throw new DomainError(ErrorCode.UnknownQueue, `no active queue named ${name}`);
+    const [row] = await this.db.query(`SELECT id FROM queues WHERE lower(name) = lower($1) AND active AND $2 = ANY(channels)`, [name, channel]);
+    if (!row) throw new DomainError(ErrorCode.UnknownQueue, `no active queue named ${name} takes ${channel} contacts`);
     this.byName.set(key, { id: row.id, at: Date.now() });
     return row.id;
   }

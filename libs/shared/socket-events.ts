@@ -77,7 +77,7 @@ export interface AgentStateView {
 export interface AgentServerEvents {
   'agent:state': (state: AgentStateView) => void;
   offer: (offer: OfferView) => void;
-  'offer:revoked': (e: { offerId: string; contactId: string; reason: 'timeout' | 'customer_left' | 'rejected' }) => void;
+  'offer:revoked': (e: { offerId: string; contactId: string; reason: 'timeout' | 'customer_left' }) => void;
   message: (m: MessageView) => void;
   typing: (e: { contactId: string; isTyping: boolean }) => void;
   'contact:state': (e: { contactId: string; state: ContactState; reason: string | null }) => void;

@@ -51,7 +51,7 @@ export class WebchatService {
 
   /** Accepts a visitor's message: validated, queued durably, acknowledged. Storage and routing happen in the worker. */
   async acceptMessage(visitorId: string, msg: VisitorMessage): Promise<void> {
-    const queueId = await this.queues.activeIdByName(msg.queue ?? this.config.webchat.defaultQueue);
+    const queueId = await this.queues.activeIdByName(msg.queue ?? this.config.webchat.defaultQueue, 'chat');
     await this.jobs.enqueue('inbound.message', {
       channel: 'chat',
       address: visitorId,

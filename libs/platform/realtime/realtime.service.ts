@@ -80,6 +80,12 @@ export class RealtimeService implements OnApplicationShutdown {
     server.of(Namespace.Webchat).to(visitorRoom(visitorId)).emit(event, ...args);
   }
 
+  /** Closes every socket an agent has open, in any API process (they were deactivated). */
+  async disconnectAgent(agentId: string): Promise<void> {
+    const server = this.server ?? (await this.serverReady);
+    server.of(Namespace.Agents).in(agentRoom(agentId)).disconnectSockets(true);
+  }
+
   /** How many sockets an agent has open across every API process. */
   async agentSocketCount(agentId: string): Promise<number> {
     const server = this.server ?? (await this.serverReady);

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { AgentsService, type AgentProfile } from '@cc/agents';
-import { AccessGuard, Roles } from '@cc/platform';
+import { AccessGuard, RealtimeService, Roles } from '@cc/platform';
 import { QueuesService, RoutingService } from '@cc/routing';
 import { CreateAgentDto, UpdateAgentDto } from './admin.dto';
 
@@ -17,6 +17,7 @@ export class AdminAgentsController {
     private readonly agents: AgentsService,
     private readonly queues: QueuesService,
     private readonly routing: RoutingService,
+    private readonly realtime: RealtimeService,
   ) {}
 
   @Get()
@@ -52,7 +53,9 @@ export class AdminAgentsController {
   @Delete(':id')
   @HttpCode(200)
   async deactivate(@Param('id', ParseUUIDPipe) id: string): Promise<AgentWithQueues> {
-    return this.withQueues(await this.agents.update(id, { active: false }));
+    const agent = await this.agents.update(id, { active: false });
+    await this.realtime.disconnectAgent(id);
+    return this.withQueues(agent);
   }
 
   private async withQueues(agent: AgentProfile): Promise<AgentWithQueues> {
