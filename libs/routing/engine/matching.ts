@@ -1,0 +1,139 @@
+import type { Channel } from '@cc/shared';
+import type { AgentState, CandidateView, Decision, Ineligibility, QueuePolicy, WaitingItem } from './routing-model';
+
+/** How many ranked candidates the decision log keeps per decision. */
+const LOGGED_CANDIDATES = 5;
+
+/** The step a waiting item is at: 0 is the queue's base policy, n is steps[n-1]. */
+export function currentStep(queue: QueuePolicy, item: WaitingItem, now: number): number {
+  const waited = (now - item.queueEnteredAt) / 1000;
+  let step = 0;
+  queue.steps.forEach((s, i) => {
+    if (waited >= s.afterSeconds) step = i + 1;
+  });
+  return step;
+}
+
+/** The skills required and the queues whose agents may answer, at a step (steps accumulate). */
+export function requirementsAt(queue: QueuePolicy, step: number): { skills: Record<string, number>; poolQueueIds: string[] } {
+  const skills = { ...queue.requiredSkills };
+  const pool = new Set([queue.id]);
+  for (const s of queue.steps.slice(0, step)) {
+    Object.assign(skills, s.requiredSkills ?? {});
+    for (const q of s.addQueueIds ?? []) pool.add(q);
+  }
+  return { skills, poolQueueIds: [...pool] };
+}
+
+/** Priority at an instant: tier and channel points, plus points for every minute waited. */
+export function priorityScore(queue: QueuePolicy, item: WaitingItem, now: number): number {
+  const p = queue.priority;
+  const waitedMinutes = Math.max(0, now - item.queuedAt) / 60_000;
+  return (p.tiers?.[item.tier] ?? 0) + (p.channels?.[item.channel] ?? 0) + (p.agingPerMinute ?? 0) * waitedMinutes;
+}
+
+/** Whether the item should leave its queue for the overflow queue now. */
+export function dueForOverflow(queue: QueuePolicy, item: WaitingItem, now: number): boolean {
+  if (!queue.overflowQueueId || item.kind !== 'contact') return false;
+  const waited = (now - item.queueEnteredAt) / 1000;
+  if (queue.maxWaitSeconds !== null && waited >= queue.maxWaitSeconds) return true;
+  const step = currentStep(queue, item, now);
+  return queue.steps.slice(0, step).some((s) => s.action === 'overflow');
+}
+
+export const hasFreeCapacity = (a: AgentState) =>
+  a.presence === 'available' && (Object.keys(a.capacity) as Channel[]).some((ch) => canTakeChannel(a, ch));
+
+function canTakeChannel(a: AgentState, ch: Channel): boolean {
+  if ((a.load[ch] ?? 0) >= (a.capacity[ch] ?? 0)) return false;
+  return !(ch !== 'voice' && a.voiceBlocksOthers && (a.load.voice ?? 0) > 0);
+}
+
+function occupancy(a: AgentState): number {
+  const cap = Object.values(a.capacity).reduce((s, n) => s + n, 0);
+  const load = Object.values(a.load).reduce((s, n) => s + n, 0);
+  return cap === 0 ? 1 : load / cap;
+}
+
+/** Why this agent cannot take this item now, or null when they can. */
+function ineligibility(a: AgentState, item: WaitingItem, skills: Record<string, number>, checkSkills: boolean, now: number): Ineligibility | null {
+  if (a.presence !== 'available') return 'not_available';
+  if (item.fromAgentId === a.id) return 'holds_contact';
+  if ((item.excluded.get(a.id) ?? 0) > now) return 'declined_recently';
+  if ((a.load[item.channel] ?? 0) >= (a.capacity[item.channel] ?? 0)) return 'no_capacity';
+  if (!canTakeChannel(a, item.channel)) return 'voice_call';
+  if (checkSkills) for (const [skill, min] of Object.entries(skills)) if ((a.skills[skill] ?? 0) < min) return 'missing_skill';
+  return null;
+}
+
+/** Longest idle first, then least occupied, then a stable tiebreak. */
+const byRank = (a: AgentState, b: AgentState) => a.idleSince - b.idleSince || occupancy(a) - occupancy(b) || (a.id < b.id ? -1 : 1);
+
+/**
+ * One matching pass. Waiting items are taken in priority order; each goes to the best eligible agent:
+ * available, free capacity on its channel, the skills its step requires, longest idle then least
+ * occupied. An item no agent can take is passed over, so it does not hold back those behind it.
+ *
+ * Mutates the agents it assigns to (load and idle time), so the next item sees their new state; the
+ * caller writes the decisions and undoes those that did not stick.
+ */
+export function matchWaiting(queues: Map<string, QueuePolicy>, agents: Map<string, AgentState>, waiting: Iterable<WaitingItem>, now: number): Decision[] {
+  const free = new Set([...agents.values()].filter(hasFreeCapacity));
+  if (free.size === 0) return [];
+  const ordered = [...waiting]
+    .map((item) => ({ item, queue: queues.get(item.queueId) }))
+    .filter((x): x is { item: WaitingItem; queue: QueuePolicy } => x.queue !== undefined)
+    .map((x) => ({ ...x, score: priorityScore(x.queue, x.item, now) }))
+    .sort((a, b) => b.score - a.score || a.item.queuedAt - b.item.queuedAt || (a.item.contactId < b.item.contactId ? -1 : 1));
+
+  const decisions: Decision[] = [];
+  for (const { item, queue, score } of ordered) {
+    if (free.size === 0) break;
+    const step = currentStep(queue, item, now);
+    const { skills, poolQueueIds } = requirementsAt(queue, step);
+    const pool = new Set(poolQueueIds.flatMap((q) => [...(queues.get(q)?.memberIds ?? [])]));
+
+    let eligible: AgentState[];
+    let reason: string;
+    const preferred = item.preferredAgentId && now < item.preferredUntil ? agents.get(item.preferredAgentId) : undefined;
+    if (preferred && (item.preferredDirect || preferred.presence === 'available')) {
+      // a named agent (transfer) or the customer's last agent (sticky) gets the first chance; the item waits for them
+      const fit = ineligibility(preferred, item, skills, !item.preferredDirect, now) === null && (item.preferredDirect || pool.has(preferred.id));
+      eligible = fit ? [preferred] : [];
+      reason = item.preferredDirect ? 'transfer_to_named_agent' : 'sticky_last_agent';
+    } else {
+      eligible = [...free].filter((a) => pool.has(a.id) && ineligibility(a, item, skills, true, now) === null);
+      reason = 'longest_idle_then_least_occupied';
+    }
+    if (eligible.length === 0) continue;
+    eligible.sort(byRank);
+    const winner = eligible[0];
+
+    const ineligible: Partial<Record<Ineligibility, number>> = {};
+    for (const id of pool) {
+      const a = agents.get(id);
+      const why = a ? ineligibility(a, item, skills, true, now) : 'not_available';
+      if (why) ineligible[why] = (ineligible[why] ?? 0) + 1;
+    }
+    decisions.push({
+      contactId: item.contactId,
+      kind: item.kind,
+      agentId: winner.id,
+      channel: item.channel,
+      queueId: item.queueId,
+      step,
+      score: Math.round(score * 100) / 100,
+      reason,
+      candidates: eligible.slice(0, LOGGED_CANDIDATES).map((a) => ({
+        agentId: a.id,
+        idleSeconds: Math.round((now - a.idleSince) / 100) / 10,
+        occupancy: Math.round(occupancy(a) * 100) / 100,
+      })),
+      ineligible,
+    });
+    winner.load[item.channel] = (winner.load[item.channel] ?? 0) + 1;
+    winner.idleSince = now;
+    if (!hasFreeCapacity(winner)) free.delete(winner);
+  }
+  return decisions;
+}
