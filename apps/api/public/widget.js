@@ -173,7 +173,8 @@ button { font: inherit; }
 .banner.error { background: #fee2e2; color: #991b1b; }
 .scroll { flex: 1; overflow-y: auto; padding: 16px 14px 10px; background: #f6f7f9; overscroll-behavior: contain; }
 .empty { margin: 28px 8px; text-align: center; color: #4b5563; }
-.empty .wave { font-size: 28px; line-height: 1; margin-bottom: 8px; }
+.empty .hello { width: 48px; height: 48px; margin: 0 auto 10px; border-radius: 50%; background: var(--cc-accent); color: #fff; display: flex; align-items: center; justify-content: center; }
+.empty .hello svg { width: 24px; height: 24px; }
 .list { display: flex; flex-direction: column; gap: 4px; }
 .msg { display: flex; flex-direction: column; max-width: 82%; }
 .msg.mine { align-self: flex-end; align-items: flex-end; }
@@ -234,7 +235,7 @@ textarea { flex: 1; resize: none; height: 40px; max-height: 128px; line-height: 
     </header>
     <div class="banner" hidden></div>
     <div class="scroll">
-      <div class="empty" hidden><div class="wave">👋</div><div class="greeting"></div></div>
+      <div class="empty" hidden><div class="hello">${ICONS.chat}</div><div class="greeting"></div></div>
       <div class="list" role="log" aria-live="polite"></div>
       <div class="typing" data-cc="typing" hidden><span class="dots"><i></i><i></i><i></i></span><span class="typing-text"></span></div>
     </div>
@@ -482,8 +483,9 @@ textarea { flex: 1; resize: none; height: 40px; max-height: 128px; line-height: 
       text = 'Chatting with ' + (conv.agentName || 'an agent');
       dot = '';
     } else if (ENDED.indexOf(s) >= 0) {
-      text = 'Conversation ended · write to start a new one';
+      text = 'Conversation ended';
     }
+    ui.input.placeholder = ENDED.indexOf(s) >= 0 ? 'Write to start a new conversation…' : 'Type your message…';
     ui.statusText.textContent = text;
     ui.statusDot.className = 'dot ' + dot;
 
