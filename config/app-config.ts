@@ -18,6 +18,7 @@ export interface AppConfig {
   offerTimeoutMs: number;
   offerMissesBeforeAway: number;
   reofferCooldownMs: number;
+  transferWindowMs: number;
   agentDisconnectGraceMs: number;
   sweepIntervalMs: number;
   concurrency: { inbound: number; routing: number; timers: number };
@@ -36,7 +37,9 @@ export class ConfigError extends Error {}
  * Throws a ConfigError naming every bad variable, so a misconfigured process stops at boot.
  */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env, overrides: Partial<AppConfig> = {}): AppConfig {
-  const parsed = envSchema.safeParse(source);
+  // an empty variable counts as unset: PORT= must not become port 0
+  const present = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(present);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new ConfigError(`invalid configuration: ${problems}`);
@@ -62,6 +65,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, overrides: P
     offerTimeoutMs: Math.round(e.OFFER_TIMEOUT_SECONDS * 1000),
     offerMissesBeforeAway: e.OFFER_MISSES_BEFORE_AWAY,
     reofferCooldownMs: Math.round(e.OFFER_REOFFER_COOLDOWN_SECONDS * 1000),
+    transferWindowMs: Math.round(e.TRANSFER_WINDOW_SECONDS * 1000),
     agentDisconnectGraceMs: Math.round(e.AGENT_DISCONNECT_GRACE_SECONDS * 1000),
     sweepIntervalMs: Math.round(e.SWEEP_INTERVAL_SECONDS * 1000),
     concurrency: { inbound: e.INBOUND_CONCURRENCY, routing: e.ROUTING_CONCURRENCY, timers: e.TIMERS_CONCURRENCY },

@@ -31,6 +31,8 @@ export const envSchema = z.object({
   OFFER_REOFFER_COOLDOWN_SECONDS: z.coerce.number().min(0).default(60),
   /** an agent whose last socket closed is set offline after this grace (a page reload keeps their state) */
   AGENT_DISCONNECT_GRACE_SECONDS: z.coerce.number().min(0).default(20),
+  /** a contact transferred cold to a named agent waits for that agent this long before anyone in the queue may take it */
+  TRANSFER_WINDOW_SECONDS: z.coerce.number().positive().default(60),
   OFFER_MISSES_BEFORE_AWAY: z.coerce.number().int().min(1).default(3),
   /** how often lost timers and unrouted contacts are swept up (a safety net, not the main path) */
   SWEEP_INTERVAL_SECONDS: z.coerce.number().positive().default(10),

@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, Repository } from 'typeorm';
 import { type Channel, DEFAULT_CAPACITY, DomainError, ErrorCode, type Presence, type Role } from '@cc/shared';
-import { affectedRows, hashPassword, verifyPassword } from '@cc/platform';
+import type { ResolvedConfig } from '@cc/config';
+import { affectedRows, hashPassword, InjectConfig, signalRouting, verifyPassword } from '@cc/platform';
 import { User } from './user.entity';
 import { Agent } from './agent.entity';
 
@@ -16,6 +17,7 @@ export interface AgentProfile {
   skills: Record<string, number>;
   capacity: Record<Channel, number>;
   load: Record<Channel, number>;
+  voiceBlocksOtherChannels: boolean;
 }
 
 export interface NewAgent {
@@ -24,6 +26,7 @@ export interface NewAgent {
   password: string;
   skills?: Record<string, number>;
   capacity?: Partial<Record<Channel, number>>;
+  voiceBlocksOtherChannels?: boolean;
 }
 
 export interface AgentChange {
@@ -31,6 +34,7 @@ export interface AgentChange {
   password?: string;
   skills?: Record<string, number>;
   capacity?: Partial<Record<Channel, number>>;
+  voiceBlocksOtherChannels?: boolean;
   active?: boolean;
 }
 
@@ -41,6 +45,7 @@ export class AgentsService {
     @InjectRepository(User) private readonly users: Repository<User>,
     @InjectRepository(Agent) private readonly agents: Repository<Agent>,
     @InjectDataSource() private readonly db: DataSource,
+    @InjectConfig() private readonly config: ResolvedConfig,
   ) {}
 
   /** Checks a staff member's credentials; the same answer for an unknown email and a wrong password. */
@@ -67,11 +72,16 @@ export class AgentsService {
         input.name,
         passwordHash,
       ]);
-      await m.query(`INSERT INTO agents (user_id, skills) VALUES ($1, $2)`, [row.id, JSON.stringify(input.skills ?? {})]);
+      await m.query(`INSERT INTO agents (user_id, skills, voice_blocks_other_channels) VALUES ($1, $2, $3)`, [
+        row.id,
+        JSON.stringify(input.skills ?? {}),
+        input.voiceBlocksOtherChannels ?? true,
+      ]);
       const capacity = { ...DEFAULT_CAPACITY, ...input.capacity };
       for (const [channel, n] of Object.entries(capacity)) {
         await m.query(`INSERT INTO agent_capacities (agent_id, channel, capacity) VALUES ($1, $2, $3)`, [row.id, channel, n]);
       }
+      await signalRouting(m, this.config.queuePrefix, [{ t: 'agent', a: row.id }]);
       return row.id as string;
     });
     return this.get(id);
@@ -92,6 +102,9 @@ export class AgentsService {
         await m.query(`UPDATE agents SET presence = 'offline', away_reason = 'deactivated', presence_since = now() WHERE user_id = $1`, [id]);
       }
       if (change.skills) await m.query(`UPDATE agents SET skills = $2 WHERE user_id = $1`, [id, JSON.stringify(change.skills)]);
+      if (change.voiceBlocksOtherChannels !== undefined) {
+        await m.query(`UPDATE agents SET voice_blocks_other_channels = $2 WHERE user_id = $1`, [id, change.voiceBlocksOtherChannels]);
+      }
       for (const [channel, capacity] of Object.entries(change.capacity ?? {})) {
         const count = await affectedRows(
           m,
@@ -102,6 +115,7 @@ export class AgentsService {
           throw new DomainError(ErrorCode.Conflict, `${channel} capacity cannot drop below the contacts the agent holds now`);
         }
       }
+      await signalRouting(m, this.config.queuePrefix, [{ t: 'agent', a: id }]);
     });
     return this.get(id);
   }
@@ -116,9 +130,18 @@ export class AgentsService {
     return this.profiles();
   }
 
-  /** Sets an agent's chosen presence. Returns whether it changed. */
+  /** Sets an agent's chosen presence, and tells the router. Returns whether it changed. */
   async setPresence(id: string, presence: Presence, reason: string | null): Promise<boolean> {
-    const count = await affectedRows(this.db, 
+    return this.db.transaction(async (m) => {
+      const changed = await this.writePresence(m, id, presence, reason);
+      if (changed) await signalRouting(m, this.config.queuePrefix, [{ t: 'agent', a: id }]);
+      return changed;
+    });
+  }
+
+  private async writePresence(m: Pick<DataSource, 'query'>, id: string, presence: Presence, reason: string | null): Promise<boolean> {
+    const count = await affectedRows(
+      m,
       `UPDATE agents a SET presence = $2, away_reason = $3, presence_since = now(),
               idle_since = CASE WHEN $2 = 'available' AND a.presence <> 'available' THEN now() ELSE a.idle_since END,
               missed_offers = CASE WHEN $2 = 'available' THEN 0 ELSE a.missed_offers END
@@ -142,6 +165,7 @@ export class AgentsService {
   private async profiles(id?: string): Promise<AgentProfile[]> {
     const rows = await this.db.query(
       `SELECT u.id, u.email, u.name, u.active, a.presence, a.away_reason, a.skills,
+              a.voice_blocks_other_channels,
               jsonb_object_agg(c.channel, c.capacity) AS capacity, jsonb_object_agg(c.channel, c.load) AS load
          FROM users u JOIN agents a ON a.user_id = u.id JOIN agent_capacities c ON c.agent_id = u.id
         WHERE ($1::uuid IS NULL OR u.id = $1)
@@ -158,6 +182,7 @@ export class AgentsService {
       skills: r.skills,
       capacity: r.capacity,
       load: r.load,
+      voiceBlocksOtherChannels: r.voice_blocks_other_channels,
     }));
   }
 }

@@ -2,19 +2,21 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { Channel, ContactState, IdentityKind, InboundMessageJob, MessageView } from '@cc/shared';
+import type { ResolvedConfig } from '@cc/config';
 import { CustomersService } from '@cc/customers';
+import { InjectConfig, signalRouting } from '@cc/platform';
 import { recordContactEvent } from './contact-events';
 import { MESSAGE_VIEW_COLUMNS, MESSAGE_VIEW_JOIN, type MessageRow, toMessageView } from './message-view';
 
 const IDENTITY_OF_CHANNEL: Record<Channel, IdentityKind> = { chat: 'webchat', sms: 'phone', voice: 'phone', email: 'email' };
 
 export type IngestResult =
-  /** seen before; `waitingInQueue` is set when its contact still waits, in case the first attempt died before asking for routing */
-  | { duplicate: true; waitingInQueue: string | null }
+  /** seen before: nothing stored, nothing to deliver */
+  | { duplicate: true }
   | {
       duplicate: false;
       contact: { id: string; state: ContactState; agentId: string | null; queueId: string; channel: Channel; address: string };
-      /** a new contact was opened and needs routing */
+      /** a new contact was opened (and the router told, at commit) */
       opened: boolean;
       message: MessageView;
     };
@@ -28,6 +30,7 @@ export class InboundService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly customers: CustomersService,
+    @InjectConfig() private readonly config: ResolvedConfig,
   ) {}
 
   ingest(job: InboundMessageJob): Promise<IngestResult> {
@@ -40,11 +43,8 @@ export class InboundService {
         email: job.profile?.email,
       });
       // resolve() holds the address lock from here on, so this check cannot race with a retry
-      const [seen] = await m.query(
-        `SELECT c.state, c.queue_id FROM messages m JOIN contacts c ON c.id = m.contact_id WHERE m.external_id = $1`,
-        [externalId],
-      );
-      if (seen) return { duplicate: true, waitingInQueue: seen.state === 'queued' ? seen.queue_id : null };
+      const seen = await m.query(`SELECT 1 FROM messages WHERE external_id = $1`, [externalId]);
+      if (seen.length) return { duplicate: true };
 
       let [contact] = await m.query(
         `SELECT id, state, agent_id, queue_id, channel, address FROM contacts
@@ -53,9 +53,18 @@ export class InboundService {
       );
       const opened = !contact;
       if (opened) {
+        // a returning customer goes to their last agent first, for the queue's sticky window
         [contact] = await m.query(
-          `INSERT INTO contacts (customer_id, channel, address, queue_id, state, created_at, queued_at)
-           VALUES ($1, $2, $3, $4, 'queued', to_timestamp($5 / 1000.0), to_timestamp($5 / 1000.0))
+          `INSERT INTO contacts (customer_id, channel, address, queue_id, state, created_at, queued_at, queue_entered_at,
+                                 preferred_agent_id, preferred_until)
+           SELECT $1, $2, $3, q.id, 'queued', to_timestamp($5 / 1000.0), to_timestamp($5 / 1000.0), to_timestamp($5 / 1000.0),
+                  last.agent_id, CASE WHEN last.agent_id IS NOT NULL AND q.sticky_seconds > 0
+                                      THEN to_timestamp($5 / 1000.0) + make_interval(secs => q.sticky_seconds) END
+             FROM queues q
+             LEFT JOIN LATERAL (
+               SELECT o.agent_id FROM contact_offers o JOIN contacts pc ON pc.id = o.contact_id
+                WHERE pc.customer_id = $1 AND o.status = 'accepted' ORDER BY o.resolved_at DESC LIMIT 1) last ON true
+            WHERE q.id = $4
            RETURNING id, state, agent_id, queue_id, channel, address`,
           [customerId, job.channel, job.address, job.queueId, job.receivedAt],
         );
@@ -66,6 +75,7 @@ export class InboundService {
           actor: { type: 'customer', id: customerId },
           reason: 'new_contact',
         });
+        await signalRouting(m, this.config.queuePrefix, [{ t: 'waiting', c: contact.id }]);
       }
       const [inserted] = await m.query(
         `INSERT INTO messages (contact_id, direction, author_type, body, external_id, client_message_id)

@@ -15,3 +15,4 @@ export * from './database/demo-seed';
 export * from './bootstrap/compose';
 export * from './bootstrap/lifecycle';
 export * from './database/sql';
+export * from './database/signals';

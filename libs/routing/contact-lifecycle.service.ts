@@ -1,137 +1,172 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import type { ResolvedConfig } from '@cc/config';
-import { type AgentContactView, type Channel, type ContactState, DomainError, ErrorCode, type MessageView, QueueName, type WebchatServerEvents } from '@cc/shared';
-import { affectedRows, InjectConfig, JobsService, RealtimeService, updateReturning } from '@cc/platform';
+import { type AgentContactView, type Channel, type ContactState, DomainError, ErrorCode, type MessageView, type RoutingSignal } from '@cc/shared';
+import { InjectConfig, RealtimeService, signalRouting, updateReturning } from '@cc/platform';
 import { MESSAGE_VIEW_COLUMNS, MESSAGE_VIEW_JOIN, type MessageRow, recordContactEvent, toMessageView } from '@cc/contacts';
 import { OfferViewsService } from './offer-views.service';
-import { RoutingService } from './routing.service';
+import { releaseCapacity } from './capacity';
+import { CustomerChannelService } from './customer-channel.service';
 
-interface HeldContact {
+export interface HeldContact {
   id: string;
   channel: Channel;
   address: string;
   queue_id: string;
-  state: string;
+  state: ContactState;
+  agent_id: string | null;
+  pending_transfer: { toQueueId?: string; toAgentId?: string; fromAgentId: string } | null;
+}
+export const HELD_COLUMNS = 'id, channel, address, queue_id, state, agent_id, pending_transfer';
+
+interface AnsweredOffer {
+  id: string;
+  contact_id: string;
+  agent_id: string;
+  kind: 'route' | 'transfer';
 }
 
 /**
- * The contact state machine past the queue: offers accepted, rejected or expired, the agent's messages,
- * ending and wrap-up, and the customer leaving. Every transition is one transaction that checks the
- * state it starts from (so a late or repeated command changes nothing), moves the agent's capacity,
- * and appends the contact event.
+ * The contact state machine past the queue: offers accepted, rejected or expired (for routing and
+ * for warm transfers), the agent's messages, ending and wrap-up, and the customer leaving. Every
+ * transition is one transaction that checks the state it starts from (so a late or repeated command
+ * changes nothing), moves the agent's capacity, appends the contact event, and signals the router.
  */
 @Injectable()
 export class ContactLifecycleService {
-  private readonly logger = new Logger(ContactLifecycleService.name);
-
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    private readonly routing: RoutingService,
     private readonly views: OfferViewsService,
     private readonly realtime: RealtimeService,
-    private readonly jobs: JobsService,
+    private readonly customers: CustomerChannelService,
     @InjectConfig() private readonly config: ResolvedConfig,
   ) {}
 
+  /** Runs work in a transaction and signals the routing leader from inside it. */
+  transaction<T>(work: (m: EntityManager, signals: RoutingSignal[]) => Promise<T>): Promise<T> {
+    return this.db.transaction(async (m) => {
+      const signals: RoutingSignal[] = [];
+      const result = await work(m, signals);
+      await signalRouting(m, this.config.queuePrefix, signals);
+      return result;
+    });
+  }
+
   async accept(agentId: string, offerId: string): Promise<AgentContactView> {
-    const outcome = await this.db.transaction(async (m) => {
-      const [offer] = await updateReturning(
+    const outcome = await this.transaction(async (m, signals) => {
+      const [offer] = await updateReturning<AnsweredOffer>(
         m,
         `UPDATE contact_offers SET status = 'accepted', resolved_at = now()
-          WHERE id = $1 AND agent_id = $2 AND status = 'pending' AND expires_at > now() RETURNING contact_id`,
+          WHERE id = $1 AND agent_id = $2 AND status = 'pending' AND expires_at > now() RETURNING id, contact_id, agent_id, kind`,
         [offerId, agentId],
       );
       if (!offer) {
         // a repeated accept (say, a retry after a lost acknowledgement) gets the same answer
         const [again] = await m.query(
-          `SELECT c.id, c.channel, c.address, c.queue_id, c.state FROM contact_offers o JOIN contacts c ON c.id = o.contact_id
+          `SELECT c.id FROM contact_offers o JOIN contacts c ON c.id = o.contact_id
             WHERE o.id = $1 AND o.agent_id = $2 AND o.status = 'accepted' AND c.agent_id = $2`,
           [offerId, agentId],
         );
-        if (again) return { contact: again as HeldContact, repeated: true };
+        if (again) return { contactId: again.id as string, repeated: true, contact: null, previousAgentId: null };
         throw await this.offerProblem(m, agentId, offerId);
       }
-      const [c]: HeldContact[] = await updateReturning(
+      signals.push({ t: 'offer_done', o: offerId, c: offer.contact_id, a: agentId });
+      await m.query(`UPDATE agents SET missed_offers = 0 WHERE user_id = $1`, [agentId]);
+      if (offer.kind === 'transfer') {
+        // warm transfer completes: the contact moves to the new agent, the first one lets go
+        const [before] = await m.query(`SELECT ${HELD_COLUMNS} FROM contacts WHERE id = $1 FOR UPDATE`, [offer.contact_id]);
+        if (before.state !== 'active' || !before.pending_transfer) throw new DomainError(ErrorCode.InvalidState, 'the transfer was withdrawn');
+        const [c] = await updateReturning<HeldContact>(
+          m,
+          `UPDATE contacts SET agent_id = $2, pending_transfer = NULL, queue_id = COALESCE($3, queue_id), updated_at = now()
+            WHERE id = $1 RETURNING ${HELD_COLUMNS}`,
+          [offer.contact_id, agentId, before.pending_transfer.toQueueId ?? null],
+        );
+        signals.push(await releaseCapacity(m, before.agent_id, c.channel));
+        await recordContactEvent(m, {
+          contactId: c.id,
+          type: 'transfer_accepted',
+          from: 'active',
+          to: 'active',
+          actor: { type: 'agent', id: agentId },
+          reason: 'warm_transfer',
+          data: { offerId, fromAgentId: before.agent_id, toAgentId: agentId },
+        });
+        return { contactId: c.id, repeated: false, contact: c, previousAgentId: before.agent_id as string };
+      }
+      const [c] = await updateReturning<HeldContact>(
         m,
-        `UPDATE contacts SET state = 'active', answered_at = now(), updated_at = now()
-          WHERE id = $1 AND state = 'offered' AND agent_id = $2 RETURNING id, channel, address, queue_id, state`,
+        `UPDATE contacts SET state = 'active', answered_at = COALESCE(answered_at, now()), updated_at = now()
+          WHERE id = $1 AND state = 'offered' AND agent_id = $2 RETURNING ${HELD_COLUMNS}`,
         [offer.contact_id, agentId],
       );
       if (!c) throw new DomainError(ErrorCode.InvalidState, 'the contact is no longer offered to you');
-      await m.query(`UPDATE agents SET missed_offers = 0 WHERE user_id = $1`, [agentId]);
       await recordContactEvent(m, { contactId: c.id, type: 'accepted', from: 'offered', to: 'active', actor: { type: 'agent', id: agentId }, data: { offerId } });
-      return { contact: c, repeated: false };
+      return { contactId: c.id, repeated: false, contact: c, previousAgentId: null };
     });
-    const view = await this.views.contact(outcome.contact.id);
-    if (outcome.repeated) return view;
-    const { contact } = outcome;
-    await this.jobs.cancel(QueueName.Timers, `offer_${offerId}`);
-    await this.realtime.toAgent(agentId, 'contact:state', { contactId: contact.id, state: 'active', reason: 'accepted' });
-    const { name } = (await this.db.query(`SELECT name FROM users WHERE id = $1`, [agentId]))[0];
-    await this.toCustomer(contact, 'conversation:state', { contactId: contact.id, state: 'active', agentName: name });
+    const view = await this.views.contact(outcome.contactId);
+    if (outcome.repeated || !outcome.contact) return view;
+    await this.realtime.toAgent(agentId, 'contact:state', { contactId: outcome.contactId, state: 'active', reason: 'accepted' });
+    if (outcome.previousAgentId) {
+      await this.realtime.toAgent(outcome.previousAgentId, 'contact:released', { contactId: outcome.contactId, reason: 'transferred' });
+    }
+    const [{ name }] = await this.db.query(`SELECT name FROM users WHERE id = $1`, [agentId]);
+    await this.customers.send(outcome.contact, 'conversation:state', { contactId: outcome.contactId, state: 'active', agentName: name });
     return view;
   }
 
   async reject(agentId: string, offerId: string, reason: string): Promise<void> {
-    const queueId = await this.db.transaction(async (m) => {
-      const [offer] = await updateReturning(
+    const outcome = await this.transaction(async (m, signals) => {
+      const [offer] = await updateReturning<AnsweredOffer>(
         m,
         `UPDATE contact_offers SET status = 'rejected', reason = $3, resolved_at = now()
-          WHERE id = $1 AND agent_id = $2 AND status = 'pending' RETURNING contact_id`,
+          WHERE id = $1 AND agent_id = $2 AND status = 'pending' RETURNING id, contact_id, agent_id, kind`,
         [offerId, agentId, reason],
       );
       if (!offer) throw await this.offerProblem(m, agentId, offerId);
-      return this.requeue(m, offer.contact_id, agentId, { type: 'rejected', actor: { type: 'agent', id: agentId }, reason, offerId });
+      return this.returnOffer(m, signals, offer, { type: 'rejected', actor: { type: 'agent', id: agentId }, reason });
     });
-    await this.jobs.cancel(QueueName.Timers, `offer_${offerId}`);
-    await this.routing.requestForQueue(queueId, 'offer_rejected');
+    await this.afterReturn(outcome);
   }
 
-  /** The offer timer fired: if the agent has not answered, the contact goes back to the queue. */
+  /** The offer's time ran out: a contact goes back to waiting, and the agent is marked as having missed it. */
   async expireOffer(offerId: string): Promise<boolean> {
-    const outcome = await this.db.transaction(async (m) => {
+    const outcome = await this.transaction(async (m, signals) => {
       // a little slack for clock skew between the timer and the database
-      const [offer] = await updateReturning(
+      const [offer] = await updateReturning<AnsweredOffer>(
         m,
         `UPDATE contact_offers SET status = 'expired', reason = 'timeout', resolved_at = now()
           WHERE id = $1 AND status = 'pending' AND expires_at <= now() + interval '250 milliseconds'
-          RETURNING contact_id, agent_id`,
+          RETURNING id, contact_id, agent_id, kind`,
         [offerId],
       );
       if (!offer) return null;
-      const queueId = await this.requeue(m, offer.contact_id, offer.agent_id, {
-        type: 'offer_timeout',
-        actor: { type: 'system' },
-        reason: 'timeout',
-        offerId,
-      });
-      const [agent] = await updateReturning(
-        m,
-        `UPDATE agents SET missed_offers = missed_offers + 1 WHERE user_id = $1 RETURNING missed_offers`,
-        [offer.agent_id],
-      );
+      const returned = await this.returnOffer(m, signals, offer, { type: 'offer_timeout', actor: { type: 'system' }, reason: 'timeout' });
+      const [agent] = await updateReturning(m, `UPDATE agents SET missed_offers = missed_offers + 1 WHERE user_id = $1 RETURNING missed_offers`, [
+        offer.agent_id,
+      ]);
       let setAway = false;
       if (agent.missed_offers >= this.config.offerMissesBeforeAway) {
-        const count = await affectedRows(
+        const [away] = await updateReturning(
           m,
           `UPDATE agents SET presence = 'away', away_reason = 'missed_offers', presence_since = now()
-            WHERE user_id = $1 AND presence = 'available'`,
+            WHERE user_id = $1 AND presence = 'available' RETURNING user_id`,
           [offer.agent_id],
         );
-        setAway = count === 1;
+        setAway = !!away;
+        if (setAway) signals.push({ t: 'agent', a: offer.agent_id });
       }
-      return { contactId: offer.contact_id as string, agentId: offer.agent_id as string, queueId, setAway };
+      return { ...returned, setAway };
     });
     if (!outcome) return false;
     await this.realtime.toAgent(outcome.agentId, 'offer:revoked', { offerId, contactId: outcome.contactId, reason: 'timeout' });
     if (outcome.setAway) await this.realtime.toAgent(outcome.agentId, 'presence:changed', { presence: 'away', awayReason: 'missed_offers' });
-    await this.routing.requestForQueue(outcome.queueId, 'offer_timeout');
+    await this.afterReturn(outcome);
     return true;
   }
 
-  /** Safety net for lost timers: expires every offer past its time. */
+  /** Safety net for lost timers: expires every offer well past its time. */
   async expireOverdueOffers(): Promise<number> {
     const rows: { id: string }[] = await this.db.query(
       `SELECT id FROM contact_offers WHERE status = 'pending' AND expires_at < now() - interval '2 seconds' LIMIT 500`,
@@ -159,51 +194,50 @@ export class ContactLifecycleService {
     }
     if (!row) throw await this.contactProblem(agentId, contactId, 'active');
     const message = toMessageView(row);
-    if (inserted) {
-      const contact = await this.held(contactId);
-      await this.toCustomer(contact, 'message', message);
-    }
+    if (inserted) await this.customers.send(await this.held(contactId), 'message', message);
     return message;
   }
 
   async agentTyping(agentId: string, contactId: string, isTyping: boolean): Promise<void> {
     const [contact]: HeldContact[] = await this.db.query(
-      `SELECT id, channel, address, queue_id, state FROM contacts WHERE id = $1 AND agent_id = $2 AND state = 'active'`,
+      `SELECT ${HELD_COLUMNS} FROM contacts WHERE id = $1 AND agent_id = $2 AND state = 'active'`,
       [contactId, agentId],
     );
     if (!contact) throw await this.contactProblem(agentId, contactId, 'active');
-    await this.toCustomer(contact, 'typing', { isTyping });
+    await this.customers.send(contact, 'typing', { isTyping });
   }
 
   /** The agent ends the conversation; they keep the contact (and its capacity) for wrap-up. */
   async end(agentId: string, contactId: string): Promise<void> {
-    const contact = await this.db.transaction(async (m) => {
-      const [c]: HeldContact[] = await updateReturning(
+    const contact = await this.transaction(async (m) => {
+      const [c] = await updateReturning<HeldContact>(
         m,
-        `UPDATE contacts SET state = 'wrap_up', updated_at = now() WHERE id = $1 AND agent_id = $2 AND state = 'active'
-         RETURNING id, channel, address, queue_id, state`,
+        `UPDATE contacts SET state = 'wrap_up', updated_at = now()
+          WHERE id = $1 AND agent_id = $2 AND state = 'active' AND pending_transfer IS NULL RETURNING ${HELD_COLUMNS}`,
         [contactId, agentId],
       );
-      if (!c) throw await this.contactProblem(agentId, contactId, 'active');
+      if (!c) throw await this.contactProblem(agentId, contactId, 'active, with no transfer pending');
       await recordContactEvent(m, { contactId, type: 'wrap_up', from: 'active', to: 'wrap_up', actor: { type: 'agent', id: agentId } });
       return c;
     });
     await this.realtime.toAgent(agentId, 'contact:state', { contactId, state: 'wrap_up', reason: 'ended_by_agent' });
-    await this.toCustomer(contact, 'conversation:state', { contactId, state: 'wrap_up', agentName: null });
+    await this.customers.send(contact, 'conversation:state', { contactId, state: 'wrap_up', agentName: null });
   }
 
   /** Wrap-up done: the contact closes with its disposition and note, and the agent's capacity frees. */
   async wrapUp(agentId: string, contactId: string, disposition: string, note: string | null): Promise<void> {
-    const contact = await this.db.transaction(async (m) => {
-      const [before] = await m.query(`SELECT state FROM contacts WHERE id = $1 AND agent_id = $2 FOR UPDATE`, [contactId, agentId]);
-      if (!before || !['active', 'wrap_up'].includes(before.state)) throw await this.contactProblem(agentId, contactId, 'active or wrap_up');
-      const [c]: HeldContact[] = await updateReturning(
+    const contact = await this.transaction(async (m, signals) => {
+      const [before] = await m.query(`SELECT ${HELD_COLUMNS} FROM contacts WHERE id = $1 AND agent_id = $2 FOR UPDATE`, [contactId, agentId]);
+      if (!before || !['active', 'wrap_up'].includes(before.state) || before.pending_transfer) {
+        throw await this.contactProblem(agentId, contactId, 'active or wrap_up, with no transfer pending');
+      }
+      const [c] = await updateReturning<HeldContact>(
         m,
         `UPDATE contacts SET state = 'closed', agent_id = NULL, disposition = $2, wrap_up_note = $3, closed_at = now(), updated_at = now()
-          WHERE id = $1 RETURNING id, channel, address, queue_id, state`,
+          WHERE id = $1 RETURNING ${HELD_COLUMNS}`,
         [contactId, disposition, note],
       );
-      await m.query(`UPDATE agent_capacities SET load = load - 1 WHERE agent_id = $1 AND channel = $2`, [agentId, c.channel]);
+      signals.push(await releaseCapacity(m, agentId, c.channel));
       await recordContactEvent(m, {
         contactId,
         type: 'closed',
@@ -216,8 +250,7 @@ export class ContactLifecycleService {
       return c;
     });
     await this.realtime.toAgent(agentId, 'contact:state', { contactId, state: 'closed', reason: 'wrap_up_done' });
-    await this.toCustomer(contact, 'conversation:state', { contactId, state: 'closed', agentName: null });
-    await this.routing.requestForAgent(agentId, 'contact_closed');
+    await this.customers.send(contact, 'conversation:state', { contactId, state: 'closed', agentName: null });
   }
 
   /**
@@ -225,9 +258,9 @@ export class ContactLifecycleService {
    * in progress stays with its agent, who is told.
    */
   async customerLeft(channel: Channel, address: string): Promise<void> {
-    const outcome = await this.db.transaction(async (m) => {
-      const [c] = await m.query(
-        `SELECT id, state, agent_id FROM contacts
+    const outcome = await this.transaction(async (m, signals) => {
+      const [c]: HeldContact[] = await m.query(
+        `SELECT ${HELD_COLUMNS} FROM contacts
           WHERE channel = $1 AND address = $2 AND state IN ('queued', 'offered', 'active', 'wrap_up') FOR UPDATE`,
         [channel, address],
       );
@@ -235,67 +268,82 @@ export class ContactLifecycleService {
       const actor = { type: 'customer' as const };
       if (c.state === 'active' || c.state === 'wrap_up') {
         await recordContactEvent(m, { contactId: c.id, type: 'customer_left', actor, reason: 'customer_left' });
-        return { contactId: c.id as string, agentId: c.agent_id as string | null, state: c.state as ContactState, revokedOfferId: null };
+        return { contactId: c.id, agentId: c.agent_id, state: c.state, revokedOfferId: null };
       }
       let revokedOfferId: string | null = null;
       if (c.state === 'offered') {
         const [offer] = await updateReturning(
-        m,
+          m,
           `UPDATE contact_offers SET status = 'revoked', reason = 'customer_left', resolved_at = now()
             WHERE contact_id = $1 AND status = 'pending' RETURNING id`,
           [c.id],
         );
         revokedOfferId = offer?.id ?? null;
-        await m.query(`UPDATE agent_capacities SET load = load - 1 WHERE agent_id = $1 AND channel = $2`, [c.agent_id, channel]);
+        if (revokedOfferId) signals.push({ t: 'offer_done', o: revokedOfferId, c: c.id, a: c.agent_id! });
+        signals.push(await releaseCapacity(m, c.agent_id!, channel));
       }
+      signals.push({ t: 'gone', c: c.id });
       await m.query(`UPDATE contacts SET state = 'abandoned', agent_id = NULL, closed_at = now(), updated_at = now() WHERE id = $1`, [c.id]);
       await recordContactEvent(m, { contactId: c.id, type: 'abandoned', from: c.state, to: 'abandoned', actor, reason: 'customer_left' });
-      return { contactId: c.id as string, agentId: c.agent_id as string | null, state: 'abandoned' as ContactState, revokedOfferId };
+      return { contactId: c.id, agentId: c.agent_id, state: 'abandoned' as ContactState, revokedOfferId };
     });
     if (!outcome) return;
     if (outcome.state === 'abandoned') {
-      await this.toCustomer({ channel, address }, 'conversation:state', { contactId: outcome.contactId, state: 'abandoned', agentName: null });
+      await this.customers.send({ channel, address }, 'conversation:state', { contactId: outcome.contactId, state: 'abandoned', agentName: null });
     }
     if (!outcome.agentId) return;
     if (outcome.revokedOfferId) {
-      await this.jobs.cancel(QueueName.Timers, `offer_${outcome.revokedOfferId}`);
       await this.realtime.toAgent(outcome.agentId, 'offer:revoked', { offerId: outcome.revokedOfferId, contactId: outcome.contactId, reason: 'customer_left' });
-      await this.routing.requestForAgent(outcome.agentId, 'offer_revoked');
     } else {
       await this.realtime.toAgent(outcome.agentId, 'contact:state', { contactId: outcome.contactId, state: outcome.state, reason: 'customer_left' });
     }
   }
 
-  /** Puts an offered contact back in its queue and frees the agent's capacity; returns the queue. */
-  private async requeue(
+  /**
+   * An offer came back unanswered (rejected or timed out). A routed contact returns to its queue; a
+   * warm transfer to a queue looks for another agent, one to a named agent fails back to the first agent.
+   */
+  private async returnOffer(
     m: EntityManager,
-    contactId: string,
-    agentId: string,
-    e: { type: string; actor: { type: 'agent' | 'system'; id?: string }; reason: string; offerId: string },
-  ): Promise<string> {
-    const [c] = await updateReturning(
+    signals: RoutingSignal[],
+    offer: AnsweredOffer,
+    e: { type: string; actor: { type: 'agent' | 'system'; id?: string }; reason: string },
+  ): Promise<{ contactId: string; agentId: string; failedTransferTo: string | null }> {
+    const [c]: HeldContact[] = await m.query(`SELECT ${HELD_COLUMNS} FROM contacts WHERE id = $1 FOR UPDATE`, [offer.contact_id]);
+    signals.push({ t: 'offer_done', o: offer.id, c: c.id, a: offer.agent_id, decline: true });
+    signals.push(await releaseCapacity(m, offer.agent_id, c.channel));
+    const data = { offerId: offer.id, agentId: offer.agent_id };
+    if (offer.kind === 'route') {
+      const [moved] = await updateReturning(
         m,
-      `UPDATE contacts SET state = 'queued', agent_id = NULL, updated_at = now()
-        WHERE id = $1 AND state = 'offered' AND agent_id = $2 RETURNING queue_id, channel`,
-      [contactId, agentId],
-    );
-    if (!c) throw new DomainError(ErrorCode.InvalidState, 'the contact is no longer offered to this agent');
-    await m.query(`UPDATE agent_capacities SET load = load - 1 WHERE agent_id = $1 AND channel = $2`, [agentId, c.channel]);
-    await recordContactEvent(m, {
-      contactId,
-      type: e.type,
-      from: 'offered',
-      to: 'queued',
-      actor: e.actor,
-      reason: e.reason,
-      data: { offerId: e.offerId, agentId },
-    });
-    return c.queue_id;
+        `UPDATE contacts SET state = 'queued', agent_id = NULL, updated_at = now()
+          WHERE id = $1 AND state = 'offered' AND agent_id = $2 RETURNING id`,
+        [c.id, offer.agent_id],
+      );
+      if (!moved) throw new DomainError(ErrorCode.InvalidState, 'the contact is no longer offered to this agent');
+      await recordContactEvent(m, { contactId: c.id, type: e.type, from: 'offered', to: 'queued', actor: e.actor, reason: e.reason, data });
+      signals.push({ t: 'waiting', c: c.id });
+      return { contactId: c.id, agentId: offer.agent_id, failedTransferTo: null };
+    }
+    await recordContactEvent(m, { contactId: c.id, type: `transfer_${e.type}`, actor: e.actor, reason: e.reason, data });
+    if (c.pending_transfer?.toAgentId) {
+      await m.query(`UPDATE contacts SET pending_transfer = NULL, updated_at = now() WHERE id = $1`, [c.id]);
+      await recordContactEvent(m, { contactId: c.id, type: 'transfer_failed', actor: { type: 'system' }, reason: e.reason, data });
+      return { contactId: c.id, agentId: offer.agent_id, failedTransferTo: c.agent_id };
+    }
+    signals.push({ t: 'waiting', c: c.id });
+    return { contactId: c.id, agentId: offer.agent_id, failedTransferTo: null };
+  }
+
+  private async afterReturn(outcome: { contactId: string; failedTransferTo: string | null }): Promise<void> {
+    if (outcome.failedTransferTo) {
+      await this.realtime.toAgent(outcome.failedTransferTo, 'transfer:failed', { contactId: outcome.contactId, reason: 'not_accepted' });
+    }
   }
 
   /** Why an offer command found nothing to act on, as the error the agent gets. */
   private async offerProblem(m: EntityManager, agentId: string, offerId: string): Promise<DomainError> {
-    const [offer] = await m.query(`SELECT status, agent_id, expires_at FROM contact_offers WHERE id = $1`, [offerId]);
+    const [offer] = await m.query(`SELECT status, agent_id FROM contact_offers WHERE id = $1`, [offerId]);
     if (!offer || offer.agent_id !== agentId) return new DomainError(ErrorCode.NotFound, `offer ${offerId} not found`);
     if (offer.status === 'pending' || offer.status === 'expired' || offer.status === 'revoked') {
       return new DomainError(ErrorCode.OfferExpired, `offer ${offerId} has expired or was withdrawn`);
@@ -303,29 +351,14 @@ export class ContactLifecycleService {
     return new DomainError(ErrorCode.InvalidState, `offer ${offerId} was already ${offer.status}`);
   }
 
-  private async contactProblem(agentId: string, contactId: string, expected: string): Promise<DomainError> {
+  async contactProblem(agentId: string, contactId: string, expected: string): Promise<DomainError> {
     const [c] = await this.db.query(`SELECT state, agent_id FROM contacts WHERE id = $1`, [contactId]);
     if (!c || c.agent_id !== agentId) return new DomainError(ErrorCode.NotFound, `contact ${contactId} is not assigned to you`);
     return new DomainError(ErrorCode.InvalidState, `contact is ${c.state}, expected ${expected}`);
   }
 
   private async held(contactId: string): Promise<HeldContact> {
-    const [c] = await this.db.query(`SELECT id, channel, address, queue_id, state FROM contacts WHERE id = $1`, [contactId]);
+    const [c] = await this.db.query(`SELECT ${HELD_COLUMNS} FROM contacts WHERE id = $1`, [contactId]);
     return c;
-  }
-
-  /** Delivers to the customer on their own channel. Web chat: the visitor's sockets. */
-  private async toCustomer<E extends 'message' | 'typing' | 'conversation:state'>(
-    contact: Pick<HeldContact, 'channel' | 'address'>,
-    event: E,
-    payload: Parameters<WebchatServerEvents[E]>[0],
-  ): Promise<void> {
-    if (contact.channel !== 'chat') {
-      this.logger.warn(`no outbound adapter for ${contact.channel} yet; ${event} not delivered`);
-      return;
-    }
-    // the event map ties each event to its payload; TypeScript cannot follow that through the generic E
-    const emit = this.realtime.toVisitor.bind(this.realtime) as (visitorId: string, e: E, p: typeof payload) => Promise<void>;
-    await emit(contact.address, event, payload);
   }
 }

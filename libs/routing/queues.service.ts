@@ -1,27 +1,43 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, Repository } from 'typeorm';
-import { type Channel, DomainError, ErrorCode } from '@cc/shared';
+import { DataSource, EntityManager, Repository } from 'typeorm';
+import type { ResolvedConfig } from '@cc/config';
+import { type Channel, DomainError, ErrorCode, type RoutingSignal } from '@cc/shared';
+import { InjectConfig, signalRouting } from '@cc/platform';
 import { QueueEntity } from './queue.entity';
+import type { PriorityPolicy, RoutingStep } from './engine/routing-model';
 
 export interface QueueView {
   id: string;
   name: string;
   channels: Channel[];
   requiredSkills: Record<string, number>;
+  priorityPolicy: PriorityPolicy;
+  serviceLevelSeconds: number;
+  maxWaitSeconds: number | null;
+  overflowQueueId: string | null;
+  steps: RoutingStep[];
+  stickySeconds: number;
   active: boolean;
   agentIds: string[];
 }
 
-export interface QueueInput {
-  name?: string;
-  channels?: Channel[];
-  requiredSkills?: Record<string, number>;
-  active?: boolean;
-  agentIds?: string[];
-}
+export type QueueInput = Partial<Omit<QueueView, 'id'>>;
 
-/** Queues and who serves them. */
+const COLUMNS: Record<keyof Omit<QueueInput, 'agentIds'>, { column: string; json?: boolean }> = {
+  name: { column: 'name' },
+  channels: { column: 'channels' },
+  requiredSkills: { column: 'required_skills', json: true },
+  priorityPolicy: { column: 'priority_policy', json: true },
+  serviceLevelSeconds: { column: 'service_level_seconds' },
+  maxWaitSeconds: { column: 'max_wait_seconds' },
+  overflowQueueId: { column: 'overflow_queue_id' },
+  steps: { column: 'steps', json: true },
+  stickySeconds: { column: 'sticky_seconds' },
+  active: { column: 'active' },
+};
+
+/** Queues, their routing policy, and who serves them. Every change is signalled to the routing leader. */
 @Injectable()
 export class QueuesService {
   private readonly byName = new Map<string, { id: string; at: number }>();
@@ -29,9 +45,10 @@ export class QueuesService {
   constructor(
     @InjectRepository(QueueEntity) private readonly queues: Repository<QueueEntity>,
     @InjectDataSource() private readonly db: DataSource,
+    @InjectConfig() private readonly config: ResolvedConfig,
   ) {}
 
-  async list(): Promise<QueueView[]> {
+  list(): Promise<QueueView[]> {
     return this.views();
   }
 
@@ -44,12 +61,8 @@ export class QueuesService {
   async create(input: QueueInput & { name: string }): Promise<QueueView> {
     const id = await this.db.transaction(async (m) => {
       await this.assertNameFree(m, input.name);
-      const [row] = await m.query(`INSERT INTO queues (name, channels, required_skills) VALUES ($1, $2, $3) RETURNING id`, [
-        input.name,
-        input.channels ?? ['chat', 'sms', 'email', 'voice'],
-        JSON.stringify(input.requiredSkills ?? {}),
-      ]);
-      if (input.agentIds) await this.setMembers(m, row.id, input.agentIds);
+      const [row] = await m.query(`INSERT INTO queues (name) VALUES ($1) RETURNING id`, [input.name]);
+      await this.apply(m, row.id, input);
       return row.id as string;
     });
     return this.get(id);
@@ -57,16 +70,7 @@ export class QueuesService {
 
   async update(id: string, input: QueueInput): Promise<QueueView> {
     await this.get(id);
-    await this.db.transaction(async (m) => {
-      if (input.name !== undefined) await this.assertNameFree(m, input.name, id);
-      await m.query(
-        `UPDATE queues SET name = COALESCE($2, name), channels = COALESCE($3, channels),
-                required_skills = COALESCE($4, required_skills), active = COALESCE($5, active), updated_at = now()
-          WHERE id = $1`,
-        [id, input.name ?? null, input.channels ?? null, input.requiredSkills ? JSON.stringify(input.requiredSkills) : null, input.active ?? null],
-      );
-      if (input.agentIds) await this.setMembers(m, id, input.agentIds);
-    });
+    await this.db.transaction((m) => this.apply(m, id, input));
     this.byName.clear();
     return this.get(id);
   }
@@ -90,29 +94,64 @@ export class QueuesService {
   /** Sets the queues an agent serves. */
   async setAgentQueues(agentId: string, queueIds: string[]): Promise<void> {
     await this.db.transaction(async (m) => {
-      const found = await m.query(`SELECT id FROM queues WHERE id = ANY($1)`, [queueIds]);
-      if (found.length !== new Set(queueIds).size) throw new DomainError(ErrorCode.ValidationFailed, 'unknown queue id');
-      await m.query(`DELETE FROM queue_members WHERE agent_id = $1`, [agentId]);
+      await this.assertQueuesExist(m, queueIds);
+      const before: { queue_id: string }[] = await m.query(`DELETE FROM queue_members WHERE agent_id = $1 RETURNING queue_id`, [agentId]).then((r) => r[0]);
       await m.query(`INSERT INTO queue_members (queue_id, agent_id) SELECT unnest($1::uuid[]), $2`, [queueIds, agentId]);
+      const touched = new Set([...before.map((r) => r.queue_id), ...queueIds]);
+      await signalRouting(m, this.config.queuePrefix, [...touched].map((q): RoutingSignal => ({ t: 'queue', q })));
     });
   }
 
-  private async setMembers(m: { query: DataSource['query'] }, queueId: string, agentIds: string[]): Promise<void> {
-    const found = await m.query(`SELECT user_id FROM agents WHERE user_id = ANY($1)`, [agentIds]);
-    if (found.length !== new Set(agentIds).size) throw new DomainError(ErrorCode.ValidationFailed, 'unknown agent id');
-    await m.query(`DELETE FROM queue_members WHERE queue_id = $1`, [queueId]);
-    await m.query(`INSERT INTO queue_members (queue_id, agent_id) SELECT $1, unnest($2::uuid[])`, [queueId, agentIds]);
+  /** Writes the given fields and members, checks the overflow chain, and tells the router. */
+  private async apply(m: EntityManager, id: string, input: QueueInput): Promise<void> {
+    if (input.name !== undefined) await this.assertNameFree(m, input.name, id);
+    const referenced = [...(input.overflowQueueId ? [input.overflowQueueId] : []), ...(input.steps ?? []).flatMap((s) => s.addQueueIds ?? [])];
+    await this.assertQueuesExist(m, referenced);
+    const sets: string[] = [];
+    const params: unknown[] = [id];
+    for (const [key, spec] of Object.entries(COLUMNS) as [keyof typeof COLUMNS, (typeof COLUMNS)[keyof typeof COLUMNS]][]) {
+      if (input[key] === undefined) continue;
+      params.push(spec.json ? JSON.stringify(input[key]) : input[key]);
+      sets.push(`${spec.column} = $${params.length}`);
+    }
+    if (sets.length) await m.query(`UPDATE queues SET ${sets.join(', ')}, updated_at = now() WHERE id = $1`, params);
+    if (input.overflowQueueId) await this.assertNoOverflowLoop(m, id);
+    if (input.agentIds) {
+      const found = await m.query(`SELECT user_id FROM agents WHERE user_id = ANY($1)`, [input.agentIds]);
+      if (found.length !== new Set(input.agentIds).size) throw new DomainError(ErrorCode.ValidationFailed, 'agentIds: unknown agent id');
+      await m.query(`DELETE FROM queue_members WHERE queue_id = $1`, [id]);
+      await m.query(`INSERT INTO queue_members (queue_id, agent_id) SELECT $1, unnest($2::uuid[])`, [id, input.agentIds]);
+    }
+    await signalRouting(m, this.config.queuePrefix, [{ t: 'queue', q: id }]);
   }
 
-  private async assertNameFree(m: { query: DataSource['query'] }, name: string, exceptId?: string): Promise<void> {
-    const rows = await m.query(`SELECT 1 FROM queues WHERE lower(name) = lower($1) AND id IS DISTINCT FROM $2`, [name, exceptId ?? null]);
-    if (rows.length) throw new DomainError(ErrorCode.Conflict, `a queue named ${name} exists`);
+  private async assertNameFree(m: EntityManager, name: string, exceptId?: string): Promise<void> {
+    const taken = await m.query(`SELECT 1 FROM queues WHERE lower(name) = lower($1) AND id IS DISTINCT FROM $2`, [name, exceptId ?? null]);
+    if (taken.length) throw new DomainError(ErrorCode.Conflict, `a queue named ${name} exists`);
+  }
+
+  /** Refuses ids that name no queue, before anything is written. */
+  async assertQueuesExist(m: Pick<EntityManager, 'query'>, ids: string[], field = 'queueIds'): Promise<void> {
+    if (ids.length === 0) return;
+    const found = await m.query(`SELECT id FROM queues WHERE id = ANY($1)`, [ids]);
+    if (found.length !== new Set(ids).size) throw new DomainError(ErrorCode.ValidationFailed, `${field}: unknown queue id`);
+  }
+
+  /** An overflow chain must end: following it from this queue never comes back. */
+  private async assertNoOverflowLoop(m: EntityManager, id: string): Promise<void> {
+    const [row] = await m.query(
+      `WITH RECURSIVE chain(id, depth) AS (
+         SELECT overflow_queue_id, 1 FROM queues WHERE id = $1
+         UNION ALL SELECT q.overflow_queue_id, c.depth + 1 FROM chain c JOIN queues q ON q.id = c.id WHERE c.depth < 50
+       ) SELECT bool_or(id = $1) AS loops FROM chain`,
+      [id],
+    );
+    if (row.loops) throw new DomainError(ErrorCode.ValidationFailed, 'overflowQueueId: the overflow chain would loop back to this queue');
   }
 
   private async views(id?: string): Promise<QueueView[]> {
     const rows = await this.db.query(
-      `SELECT q.id, q.name, q.channels, q.required_skills, q.active,
-              COALESCE(array_agg(m.agent_id) FILTER (WHERE m.agent_id IS NOT NULL), '{}') AS agent_ids
+      `SELECT q.*, COALESCE(array_agg(m.agent_id) FILTER (WHERE m.agent_id IS NOT NULL), '{}') AS agent_ids
          FROM queues q LEFT JOIN queue_members m ON m.queue_id = q.id
         WHERE ($1::uuid IS NULL OR q.id = $1) GROUP BY q.id ORDER BY q.name`,
       [id ?? null],
@@ -122,6 +161,12 @@ export class QueuesService {
       name: r.name,
       channels: r.channels,
       requiredSkills: r.required_skills,
+      priorityPolicy: r.priority_policy,
+      serviceLevelSeconds: r.service_level_seconds,
+      maxWaitSeconds: r.max_wait_seconds,
+      overflowQueueId: r.overflow_queue_id,
+      steps: r.steps,
+      stickySeconds: r.sticky_seconds,
       active: r.active,
       agentIds: r.agent_ids,
     }));

@@ -2,3 +2,4 @@ export * from './domain';
 export * from './errors';
 export * from './queues';
 export * from './socket-events';
+export * from './routing-signals';

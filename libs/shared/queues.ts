@@ -6,7 +6,6 @@ import type { Channel } from './domain';
  */
 export enum QueueName {
   Inbound = 'inbound',
-  Routing = 'routing',
   Timers = 'timers',
 }
 
@@ -24,16 +23,6 @@ export interface InboundMessageJob {
   receivedAt: number;
 }
 
-export interface RouteQueueJob {
-  queueId: string;
-  /** who asked, for the logs only */
-  trigger: string;
-}
-
-export interface OfferTimeoutJob {
-  offerId: string;
-}
-
 export interface AgentDisconnectedJob {
   agentId: string;
 }
@@ -46,8 +35,6 @@ export type SweepJob = Record<string, never>;
  */
 export interface JobPayloads {
   'inbound.message': InboundMessageJob;
-  'routing.route-queue': RouteQueueJob;
-  'timers.offer-timeout': OfferTimeoutJob;
   'timers.agent-disconnected': AgentDisconnectedJob;
   'timers.sweep': SweepJob;
 }
@@ -55,8 +42,6 @@ export type JobName = keyof JobPayloads;
 
 export const JOB_QUEUE: { [N in JobName]: QueueName } = {
   'inbound.message': QueueName.Inbound,
-  'routing.route-queue': QueueName.Routing,
-  'timers.offer-timeout': QueueName.Timers,
   'timers.agent-disconnected': QueueName.Timers,
   'timers.sweep': QueueName.Timers,
 };

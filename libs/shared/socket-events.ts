@@ -64,10 +64,14 @@ export interface AgentContactView {
   messages: MessageView[];
 }
 
+/** What an agent is doing: their chosen presence, or busy (no free capacity) or wrap_up (finishing a contact). */
+export type AgentStatus = Presence | 'busy' | 'wrap_up';
+
 export interface AgentStateView {
   agentId: string;
   name: string;
   presence: Presence;
+  status: AgentStatus;
   awayReason: string | null;
   offers: OfferView[];
   contacts: AgentContactView[];
@@ -77,11 +81,15 @@ export interface AgentStateView {
 export interface AgentServerEvents {
   'agent:state': (state: AgentStateView) => void;
   offer: (offer: OfferView) => void;
-  'offer:revoked': (e: { offerId: string; contactId: string; reason: 'timeout' | 'customer_left' }) => void;
+  'offer:revoked': (e: { offerId: string; contactId: string; reason: 'timeout' | 'customer_left' | 'transfer_cancelled' }) => void;
   message: (m: MessageView) => void;
   typing: (e: { contactId: string; isTyping: boolean }) => void;
   'contact:state': (e: { contactId: string; state: ContactState; reason: string | null }) => void;
   'presence:changed': (e: { presence: Presence; awayReason: string | null }) => void;
+  /** the contact is no longer this agent's: transferred away (cold, or warm once the second agent accepted) */
+  'contact:released': (e: { contactId: string; reason: 'transferred' }) => void;
+  /** a warm transfer to a named agent was not accepted: the contact stays with this agent */
+  'transfer:failed': (e: { contactId: string; reason: 'not_accepted' }) => void;
 }
 
 export interface VisitorConversationView {
@@ -97,4 +105,6 @@ export interface WebchatServerEvents {
   message: (m: MessageView) => void;
   typing: (e: { isTyping: boolean }) => void;
   'conversation:state': (e: { contactId: string; state: ContactState; agentName: string | null }) => void;
+  /** while waiting: place in the queue (1 is next) and estimated wait, null while there is no recent flow to estimate from */
+  'queue:position': (e: { contactId: string; position: number; estimatedWaitSeconds: number | null }) => void;
 }

@@ -1,26 +1,21 @@
 import { OnApplicationBootstrap } from '@nestjs/common';
-import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Processor } from '@nestjs/bullmq';
 import type { Job } from 'bullmq';
 import type { ResolvedConfig } from '@cc/config';
 import { QueueName } from '@cc/shared';
 import { InjectConfig, RealtimeService } from '@cc/platform';
 import { InboundService } from '@cc/contacts';
-import { RoutingService } from '@cc/routing';
 import { dispatch, type JobHandlers } from './job-handlers';
+import { ResilientWorkerHost } from './worker-errors';
 
 /** Customers' messages from every channel: stored against their customer and contact, then delivered. */
 @Processor(QueueName.Inbound)
-export class InboundProcessor extends WorkerHost implements OnApplicationBootstrap {
+export class InboundProcessor extends ResilientWorkerHost implements OnApplicationBootstrap {
   readonly handlers: JobHandlers<'inbound.message'> = {
     'inbound.message': async (job) => {
       const result = await this.inbound.ingest(job);
-      if (result.duplicate) {
-        if (result.waitingInQueue) await this.routing.requestForQueue(result.waitingInQueue, 'inbound_retry');
-        return { duplicate: true };
-      }
+      if (result.duplicate) return { duplicate: true };
       const { contact, message } = result;
-      // after the commit: a routing job run before it would not see the new contact
-      if (result.opened) await this.routing.requestForQueue(contact.queueId, 'contact_queued');
       if (contact.agentId) await this.realtime.toAgent(contact.agentId, 'message', message);
       if (contact.channel === 'chat') {
         // other tabs of the same visitor see the message too
@@ -36,7 +31,6 @@ export class InboundProcessor extends WorkerHost implements OnApplicationBootstr
   constructor(
     private readonly inbound: InboundService,
     private readonly realtime: RealtimeService,
-    private readonly routing: RoutingService,
     @InjectConfig() private readonly config: ResolvedConfig,
   ) {
     super();

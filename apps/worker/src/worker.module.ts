@@ -1,28 +1,29 @@
 import { Module, OnModuleInit } from '@nestjs/common';
 import { AgentsModule } from '@cc/agents';
 import { ContactsModule } from '@cc/contacts';
-import { RoutingModule } from '@cc/routing';
+import { RoutingEngineModule, RoutingModule } from '@cc/routing';
 import { JOB_QUEUE, type JobName } from '@cc/shared';
 import { InboundProcessor } from './inbound.processor';
-import { RoutingProcessor } from './routing.processor';
 import { TimersProcessor } from './timers.processor';
 
-/** The BullMQ processors. No HTTP: sockets are reached through the cluster adapter. */
+/**
+ * The BullMQ processors and the routing engine (one worker process leads it, the others stand by).
+ * No HTTP: sockets are reached through the cluster adapter.
+ */
 @Module({
-  imports: [AgentsModule, ContactsModule, RoutingModule],
-  providers: [InboundProcessor, RoutingProcessor, TimersProcessor],
+  imports: [AgentsModule, ContactsModule, RoutingModule, RoutingEngineModule],
+  providers: [InboundProcessor, TimersProcessor],
 })
 export class WorkerModule implements OnModuleInit {
   constructor(
     private readonly inbound: InboundProcessor,
-    private readonly routing: RoutingProcessor,
     private readonly timers: TimersProcessor,
   ) {}
 
   /** Every job name has exactly one handler, on the processor of the job's queue. */
   onModuleInit(): void {
     const handled = new Map<string, string[]>();
-    for (const p of [this.inbound, this.routing, this.timers]) {
+    for (const p of [this.inbound, this.timers]) {
       const queue = (p.constructor as { name: string }).name;
       for (const name of Object.keys(p.handlers)) handled.set(name, [...(handled.get(name) ?? []), queue]);
     }

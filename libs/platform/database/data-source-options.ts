@@ -1,8 +1,9 @@
 import type { DataSourceOptions } from 'typeorm';
 import { Foundation1795900000000 } from './migrations/1795900000000-foundation';
+import { RoutingEngine1795900100000 } from './migrations/1795900100000-routing-engine';
 
 /** Every migration, in order. The app and the migration CLI share this list. */
-export const MIGRATIONS = [Foundation1795900000000];
+export const MIGRATIONS = [Foundation1795900000000, RoutingEngine1795900100000];
 
 /** One set of options for the app's DataSource and the migration CLI, so they never disagree. */
 export function dataSourceOptions(databaseUrl: string, poolSize = 20): DataSourceOptions {

@@ -17,6 +17,11 @@ export class DomainExceptionFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const statusCode = exception.getStatus();
       const body = exception.getResponse();
+      // a structured report (the health check's, say) goes out as it is: it says what failed
+      if (typeof body === 'object' && body !== null && !('message' in body)) {
+        res.status(statusCode).json(body);
+        return;
+      }
       const message = typeof body === 'string' ? body : ((body as { message?: unknown }).message ?? exception.message);
       const error = statusCode === 404 ? ErrorCode.NotFound : statusCode === 429 ? ErrorCode.RateLimited : statusCode < 500 ? ErrorCode.ValidationFailed : ErrorCode.Internal;
       res.status(statusCode).json({ statusCode, error, message });

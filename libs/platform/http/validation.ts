@@ -1,4 +1,4 @@
-import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { ParseUUIDPipe, ValidationPipe, type ValidationError } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { DomainError, ErrorCode } from '@cc/shared';
@@ -22,6 +22,10 @@ const OPTIONS = { whitelist: true, forbidNonWhitelisted: true } as const;
 /** The global pipe for REST bodies and queries: unknown fields are refused, types converted, errors explained. */
 export const restValidationPipe = () =>
   new ValidationPipe({ ...OPTIONS, transform: true, exceptionFactory: (errors) => validationError(errors) });
+
+/** For `@Param('id', uuidParam())`: a malformed id is a 400 that names the parameter. */
+export const uuidParam = (name = 'id') =>
+  new ParseUUIDPipe({ exceptionFactory: () => new DomainError(ErrorCode.ValidationFailed, `${name}: must be a UUID`) });
 
 /** Validates a socket event payload against a DTO class; throws a validation_failed DomainError. */
 export function parsePayload<T extends object>(cls: new () => T, payload: unknown): T {

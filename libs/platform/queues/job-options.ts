@@ -12,7 +12,7 @@ const hash = (s: string) => createHash('sha1').update(s).digest('hex');
 export function jobOptions<N extends JobName>(
   name: N,
   payload: JobPayloads[N],
-  config: Pick<ResolvedConfig, 'offerTimeoutMs' | 'agentDisconnectGraceMs'>,
+  config: Pick<ResolvedConfig, 'agentDisconnectGraceMs'>,
 ): JobsOptions {
   switch (name) {
     case 'inbound.message': {
@@ -25,19 +25,6 @@ export function jobOptions<N extends JobName>(
         backoff: { type: 'exponential', delay: 250 },
         removeOnComplete: { age: 24 * 3600, count: 50_000 },
         removeOnFail: { age: 7 * 24 * 3600 },
-      };
-    }
-    case 'routing.route-queue':
-      return { attempts: 5, backoff: { type: 'exponential', delay: 200 }, removeOnComplete: true, removeOnFail: { count: 1000 } };
-    case 'timers.offer-timeout': {
-      const p = payload as JobPayloads['timers.offer-timeout'];
-      return {
-        jobId: `offer_${p.offerId}`,
-        delay: config.offerTimeoutMs,
-        attempts: 10,
-        backoff: { type: 'exponential', delay: 500 },
-        removeOnComplete: true,
-        removeOnFail: { count: 1000 },
       };
     }
     case 'timers.agent-disconnected':

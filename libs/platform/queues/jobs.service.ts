@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 import { JOB_QUEUE, type JobName, type JobPayloads, QueueName } from '@cc/shared';
@@ -9,15 +9,17 @@ import { jobOptions } from './job-options';
 /** Enqueues jobs by name; the payload type and the options follow from the name. */
 @Injectable()
 export class JobsService {
+  private readonly logger = new Logger(JobsService.name);
   private readonly queues: Record<QueueName, Queue>;
 
   constructor(
     @InjectQueue(QueueName.Inbound) inbound: Queue,
-    @InjectQueue(QueueName.Routing) routing: Queue,
     @InjectQueue(QueueName.Timers) timers: Queue,
     @InjectConfig() private readonly config: ResolvedConfig,
   ) {
-    this.queues = { [QueueName.Inbound]: inbound, [QueueName.Routing]: routing, [QueueName.Timers]: timers };
+    this.queues = { [QueueName.Inbound]: inbound, [QueueName.Timers]: timers };
+    // a queue emits 'error' when its connection drops (it reconnects by itself); unheard, that would end the process
+    for (const queue of Object.values(this.queues)) queue.on('error', (e) => this.logger.warn(`queue ${queue.name}: ${e.message}`));
   }
 
   async enqueue<N extends JobName>(name: N, payload: JobPayloads[N]): Promise<void> {

@@ -39,7 +39,10 @@ export class RealtimeService implements OnApplicationShutdown {
     } else {
       const pool = new Pool({ connectionString: this.config.databaseUrl, max: 4, application_name: 'socket-fanout' });
       pool.on('error', (e) => this.logger.warn(`socket fan-out postgres: ${e.message}`));
-      this.closers.push(() => pool.end());
+      // the adapter keeps one client checked out for LISTEN; a dropped connection must not crash the process
+      pool.on('connect', (client) => client.on('error', (e) => this.logger.warn(`socket fan-out postgres: ${e.message}`)));
+      // after a lost connection the adapter may never give its LISTEN client back, and pool.end() would wait for it
+      this.closers.push(() => Promise.race([pool.end(), new Promise((r) => setTimeout(r, 2000).unref())]));
       this.adapter = createPostgresAdapter(pool, {
         channelPrefix: `${prefix}_sio`,
         errorHandler: (e) => this.logger.warn(`socket fan-out: ${e.message}`),

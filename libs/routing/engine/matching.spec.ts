@@ -61,15 +61,16 @@ function setup(agents: AgentState[], queues: QueuePolicy[] = [queue()]) {
 }
 
 describe('matchWaiting', () => {
-  it('offers to the longest-idle eligible agent, then the least occupied', () => {
+  it('offers to the longest-idle agent holding nothing, then to the least occupied of those working', () => {
     const { queues, agents } = setup([
       agent('recent', { idleSince: NOW - 1_000 }),
       agent('longest', { idleSince: NOW - 90_000 }),
-      agent('busy-but-idle-long', { idleSince: NOW - 90_000, load: { voice: 0, chat: 2, sms: 0, email: 0 } }),
+      agent('two-chats', { idleSince: NOW - 95_000, load: { voice: 0, chat: 2, sms: 0, email: 0 } }),
+      agent('one-chat', { idleSince: NOW - 5_000, load: { voice: 0, chat: 1, sms: 0, email: 0 } }),
     ]);
     const [d] = matchWaiting(queues, agents, [item('c1')], NOW);
     expect(d).toMatchObject({ contactId: 'c1', agentId: 'longest', step: 0, reason: 'longest_idle_then_least_occupied' });
-    expect(d.candidates.map((c) => c.agentId)).toEqual(['longest', 'busy-but-idle-long', 'recent']);
+    expect(d.candidates.map((c) => c.agentId)).toEqual(['longest', 'recent', 'one-chat', 'two-chats']);
     expect(agents.get('longest')!.load.chat).toBe(1);
   });
 
@@ -156,7 +157,7 @@ describe('matchWaiting', () => {
     const { queues, agents } = setup([agent('blocked', { load: { ...onCall }, idleSince: NOW - 99_000 }), agent('free', { idleSince: NOW })]);
     expect(matchWaiting(queues, agents, [item('c')], NOW)[0].agentId).toBe('free');
     agents.get('blocked')!.voiceBlocksOthers = false;
-    agents.get('free')!.load.chat = 0;
+    agents.get('free')!.presence = 'away';
     expect(matchWaiting(queues, agents, [item('c2')], NOW)[0].agentId).toBe('blocked');
   });
 });

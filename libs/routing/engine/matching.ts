@@ -66,15 +66,26 @@ function ineligibility(a: AgentState, item: WaitingItem, skills: Record<string, 
   return null;
 }
 
-/** Longest idle first, then least occupied, then a stable tiebreak. */
-const byRank = (a: AgentState, b: AgentState) => a.idleSince - b.idleSince || occupancy(a) - occupancy(b) || (a.id < b.id ? -1 : 1);
+const holdsNothing = (a: AgentState) => Object.values(a.load).every((n) => n === 0);
+
+/**
+ * Agents with no contact at all come first, longest idle first; then agents already working, least
+ * occupied first; then a stable tiebreak.
+ */
+const byRank = (a: AgentState, b: AgentState) => {
+  const freeA = holdsNothing(a);
+  const freeB = holdsNothing(b);
+  if (freeA !== freeB) return freeA ? -1 : 1;
+  if (freeA) return a.idleSince - b.idleSince || (a.id < b.id ? -1 : 1);
+  return occupancy(a) - occupancy(b) || a.idleSince - b.idleSince || (a.id < b.id ? -1 : 1);
+};
 
 /**
  * One matching pass. Waiting items are taken in priority order; each goes to the best eligible agent:
  * available, free capacity on its channel, the skills its step requires, longest idle then least
  * occupied. An item no agent can take is passed over, so it does not hold back those behind it.
  *
- * Mutates the agents it assigns to (load and idle time), so the next item sees their new state; the
+ * Mutates the agents it assigns to (their load), so the next item sees their new state; the
  * caller writes the decisions and undoes those that did not stick.
  */
 export function matchWaiting(queues: Map<string, QueuePolicy>, agents: Map<string, AgentState>, waiting: Iterable<WaitingItem>, now: number): Decision[] {
@@ -132,7 +143,6 @@ export function matchWaiting(queues: Map<string, QueuePolicy>, agents: Map<strin
       ineligible,
     });
     winner.load[item.channel] = (winner.load[item.channel] ?? 0) + 1;
-    winner.idleSince = now;
     if (!hasFreeCapacity(winner)) free.delete(winner);
   }
   return decisions;

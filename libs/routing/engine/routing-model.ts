@@ -75,6 +75,8 @@ export interface WaitingItem {
   excluded: Map<string, number>;
   /** the agent who holds it now (warm transfer), never offered it again */
   fromAgentId: string | null;
+  /** the customer's address on the channel, to tell them their place in the queue */
+  address?: string;
 }
 
 export interface CandidateView {

@@ -1,7 +1,7 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { AccessGuard, Roles } from '@cc/platform';
-import { QueuesService, type QueueView, RoutingService } from '@cc/routing';
+import { AccessGuard, Roles, uuidParam } from '@cc/platform';
+import { QueuesService, type QueueView } from '@cc/routing';
 import { CreateQueueDto, UpdateQueueDto } from './admin.dto';
 
 @ApiTags('admin')
@@ -10,10 +10,7 @@ import { CreateQueueDto, UpdateQueueDto } from './admin.dto';
 @UseGuards(AccessGuard)
 @Controller('admin/queues')
 export class AdminQueuesController {
-  constructor(
-    private readonly queues: QueuesService,
-    private readonly routing: RoutingService,
-  ) {}
+  constructor(private readonly queues: QueuesService) {}
 
   @Get()
   list(): Promise<QueueView[]> {
@@ -21,7 +18,7 @@ export class AdminQueuesController {
   }
 
   @Get(':id')
-  get(@Param('id', ParseUUIDPipe) id: string): Promise<QueueView> {
+  get(@Param('id', uuidParam()) id: string): Promise<QueueView> {
     return this.queues.get(id);
   }
 
@@ -31,16 +28,14 @@ export class AdminQueuesController {
   }
 
   @Patch(':id')
-  async update(@Param('id', ParseUUIDPipe) id: string, @Body() body: UpdateQueueDto): Promise<QueueView> {
-    const queue = await this.queues.update(id, body);
-    await this.routing.requestForQueue(id, 'queue_updated');
-    return queue;
+  update(@Param('id', uuidParam()) id: string, @Body() body: UpdateQueueDto): Promise<QueueView> {
+    return this.queues.update(id, body);
   }
 
   /** Deactivates a queue: it takes no new contacts; those already waiting are still served. */
   @Delete(':id')
   @HttpCode(200)
-  deactivate(@Param('id', ParseUUIDPipe) id: string): Promise<QueueView> {
+  deactivate(@Param('id', uuidParam()) id: string): Promise<QueueView> {
     return this.queues.update(id, { active: false });
   }
 }

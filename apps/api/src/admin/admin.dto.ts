@@ -7,6 +7,7 @@ import {
   IsEmail,
   IsIn,
   IsInt,
+  IsNumber,
   IsOptional,
   IsString,
   IsUUID,
@@ -44,6 +45,67 @@ export class CapacityDto {
   @ApiPropertyOptional({ minimum: 0, maximum: 100 }) @IsOptional() @IsInt() @Min(0) @Max(100) email?: number;
 }
 
+export class PriorityChannelsDto {
+  @ApiPropertyOptional() @IsOptional() @IsNumber() @Min(-1000) @Max(1000) voice?: number;
+  @ApiPropertyOptional() @IsOptional() @IsNumber() @Min(-1000) @Max(1000) chat?: number;
+  @ApiPropertyOptional() @IsOptional() @IsNumber() @Min(-1000) @Max(1000) sms?: number;
+  @ApiPropertyOptional() @IsOptional() @IsNumber() @Min(-1000) @Max(1000) email?: number;
+}
+
+/** A map of tier name → priority points. */
+function IsTierPoints(): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) =>
+    registerDecorator({
+      name: 'isTierPoints',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      validator: {
+        validate: (v: unknown) =>
+          typeof v === 'object' &&
+          v !== null &&
+          !Array.isArray(v) &&
+          Object.entries(v).every(([k, n]) => /^[a-z0-9_-]{1,40}$/i.test(k) && typeof n === 'number' && Number.isFinite(n) && Math.abs(n) <= 1000),
+        defaultMessage: () => 'must map tier names to points between -1000 and 1000',
+      },
+    });
+}
+
+export class PriorityPolicyDto {
+  @ApiPropertyOptional({ example: { vip: 100, gold: 50 }, description: 'points by customer tier' }) @IsOptional() @IsTierPoints() tiers?: Record<string, number>;
+  @ApiPropertyOptional({ type: PriorityChannelsDto, description: 'points by channel' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => PriorityChannelsDto)
+  channels?: PriorityChannelsDto;
+  @ApiPropertyOptional({ example: 1, description: 'points gained per minute of waiting' }) @IsOptional() @IsNumber() @Min(0) @Max(1000) agingPerMinute?: number;
+}
+
+export class RoutingStepDto {
+  @ApiProperty({ example: 30, description: 'seconds in the queue after which this step applies' }) @IsInt() @Min(1) @Max(86400) afterSeconds: number;
+  @ApiPropertyOptional({ example: { billing: 2 }, description: 'replaces these minimum skill levels' }) @IsOptional() @IsSkillMap() requiredSkills?: Record<string, number>;
+  @ApiPropertyOptional({ type: [String], description: 'agents of these queues may take the contact too' })
+  @IsOptional()
+  @IsArray()
+  @ArrayUnique()
+  @IsUUID('all', { each: true })
+  addQueueIds?: string[];
+  @ApiPropertyOptional({ enum: ['overflow', 'after_hours'] }) @IsOptional() @IsIn(['overflow', 'after_hours']) action?: 'overflow' | 'after_hours';
+}
+
+/** Steps must come in increasing afterSeconds. */
+function IncreasingSteps(): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) =>
+    registerDecorator({
+      name: 'increasingSteps',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      validator: {
+        validate: (v: unknown) => Array.isArray(v) && v.every((s, i) => i === 0 || s?.afterSeconds > v[i - 1]?.afterSeconds),
+        defaultMessage: () => 'steps must be in increasing afterSeconds',
+      },
+    });
+}
+
 export class CreateAgentDto {
   @ApiProperty() @IsEmail() @MaxLength(254) email: string;
   @ApiProperty() @IsString() @MinLength(1) @MaxLength(120) name: string;
@@ -55,6 +117,10 @@ export class CreateAgentDto {
   @Type(() => CapacityDto)
   capacity?: CapacityDto;
   @ApiPropertyOptional({ type: [String] }) @IsOptional() @IsArray() @ArrayUnique() @IsUUID('all', { each: true }) queueIds?: string[];
+  @ApiPropertyOptional({ default: true, description: 'an active voice call blocks offers on other channels' })
+  @IsOptional()
+  @IsBoolean()
+  voiceBlocksOtherChannels?: boolean;
 }
 
 export class UpdateAgentDto {
@@ -64,6 +130,7 @@ export class UpdateAgentDto {
   @ApiPropertyOptional({ type: CapacityDto }) @IsOptional() @ValidateNested() @Type(() => CapacityDto) capacity?: CapacityDto;
   @ApiPropertyOptional({ type: [String] }) @IsOptional() @IsArray() @ArrayUnique() @IsUUID('all', { each: true }) queueIds?: string[];
   @ApiPropertyOptional() @IsOptional() @IsBoolean() active?: boolean;
+  @ApiPropertyOptional() @IsOptional() @IsBoolean() voiceBlocksOtherChannels?: boolean;
 }
 
 export class CreateQueueDto {
@@ -76,6 +143,33 @@ export class CreateQueueDto {
   channels?: Channel[];
   @ApiPropertyOptional({ example: { english: 3 }, description: 'skill → minimum level' }) @IsOptional() @IsSkillMap() requiredSkills?: Record<string, number>;
   @ApiPropertyOptional({ type: [String] }) @IsOptional() @IsArray() @ArrayUnique() @IsUUID('all', { each: true }) agentIds?: string[];
+  @ApiPropertyOptional({ type: PriorityPolicyDto }) @IsOptional() @ValidateNested() @Type(() => PriorityPolicyDto) priorityPolicy?: PriorityPolicyDto;
+  @ApiPropertyOptional({ default: 20, description: 'answered within this many seconds counts towards the service level' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(86400)
+  serviceLevelSeconds?: number;
+  @ApiPropertyOptional({ description: 'past this wait, move to the overflow queue', nullable: true })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(7 * 86400)
+  maxWaitSeconds?: number | null;
+  @ApiPropertyOptional({ nullable: true }) @IsOptional() @IsUUID() overflowQueueId?: string | null;
+  @ApiPropertyOptional({ type: [RoutingStepDto] })
+  @IsOptional()
+  @IsArray()
+  @IncreasingSteps()
+  @ValidateNested({ each: true })
+  @Type(() => RoutingStepDto)
+  steps?: RoutingStepDto[];
+  @ApiPropertyOptional({ default: 20, description: "seconds a returning customer waits for their last agent first" })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(3600)
+  stickySeconds?: number;
 }
 
 export class UpdateQueueDto extends PartialType(CreateQueueDto) {

@@ -31,6 +31,12 @@ export class AgentTypingDto extends ContactCommandDto {
   @IsBoolean() isTyping: boolean;
 }
 
+export class TransferDto extends ContactCommandDto {
+  @IsIn(['cold', 'warm']) mode: 'cold' | 'warm';
+  @IsOptional() @IsUUID() toQueueId?: string;
+  @IsOptional() @IsUUID() toAgentId?: string;
+}
+
 export class WrapUpDto extends ContactCommandDto {
   @IsString() @MinLength(1) @MaxLength(80) disposition: string;
   @IsOptional() @IsString() @MaxLength(4000) note?: string;

@@ -9,13 +9,39 @@ import {
   WebSocketGateway,
 } from '@nestjs/websockets';
 import type { Namespace as IoNamespace, Socket } from 'socket.io';
-import { AgentsService } from '@cc/agents';
+import { type AgentProfile, AgentsService } from '@cc/agents';
 import { acknowledge, JobsService, parsePayload, type Principal, TokensService } from '@cc/platform';
-import { ContactLifecycleService, OfferViewsService, RoutingService } from '@cc/routing';
-import { agentRoom, type AgentStateView, DomainError, ErrorCode, Namespace } from '@cc/shared';
-import { AgentMessageDto, AgentTypingDto, ContactCommandDto, OfferCommandDto, RejectOfferDto, SetPresenceDto, WrapUpDto } from './agent-desk.dto';
+import { ContactLifecycleService, OfferViewsService, TransfersService } from '@cc/routing';
+import {
+  type AgentContactView,
+  agentRoom,
+  type AgentStateView,
+  type AgentStatus,
+  type Channel,
+  DomainError,
+  ErrorCode,
+  Namespace,
+} from '@cc/shared';
+import {
+  AgentMessageDto,
+  AgentTypingDto,
+  ContactCommandDto,
+  OfferCommandDto,
+  RejectOfferDto,
+  SetPresenceDto,
+  TransferDto,
+  WrapUpDto,
+} from './agent-desk.dto';
 
 type AgentSocket = Socket & { data: { agent: Principal } };
+
+/** busy when no channel has room left, wrap_up while finishing a contact; otherwise the chosen presence. */
+function agentStatus(profile: AgentProfile, held: AgentContactView[]): AgentStatus {
+  if (profile.presence !== 'available') return profile.presence;
+  if (held.some((c) => c.state === 'wrap_up')) return 'wrap_up';
+  const room = (Object.keys(profile.capacity) as Channel[]).some((ch) => profile.load[ch] < profile.capacity[ch]);
+  return room ? 'available' : 'busy';
+}
 
 /**
  * The agent desk (protocol in docs/sockets.md). Agents authenticate with their access token, receive
@@ -30,7 +56,7 @@ export class AgentsGateway implements OnGatewayInit, OnGatewayConnection, OnGate
     private readonly agents: AgentsService,
     private readonly lifecycle: ContactLifecycleService,
     private readonly views: OfferViewsService,
-    private readonly routing: RoutingService,
+    private readonly transfers: TransfersService,
     private readonly jobs: JobsService,
   ) {}
 
@@ -73,7 +99,6 @@ export class AgentsGateway implements OnGatewayInit, OnGatewayConnection, OnGate
       await this.agents.setPresence(agentId, state, reason ?? null);
       const presence = await this.agents.presenceOf(agentId);
       socket.to(agentRoom(agentId)).emit('presence:changed', { presence: presence.presence, awayReason: presence.awayReason });
-      if (state === 'available') await this.routing.requestForAgent(agentId, 'agent_available');
       return { presence: presence.presence, awayReason: presence.awayReason };
     });
   }
@@ -128,6 +153,25 @@ export class AgentsGateway implements OnGatewayInit, OnGatewayConnection, OnGate
     });
   }
 
+  /** Hands the contact to a queue or a named agent: cold at once, warm once the second agent accepts. */
+  @SubscribeMessage('contact:transfer')
+  transfer(@ConnectedSocket() socket: AgentSocket, @MessageBody() body: unknown) {
+    return acknowledge(async () => {
+      const { contactId, mode, toQueueId, toAgentId } = parsePayload(TransferDto, body);
+      await this.transfers.transfer(socket.data.agent.id, contactId, { mode, toQueueId, toAgentId });
+      return {};
+    });
+  }
+
+  @SubscribeMessage('contact:transfer-cancel')
+  cancelTransfer(@ConnectedSocket() socket: AgentSocket, @MessageBody() body: unknown) {
+    return acknowledge(async () => {
+      const { contactId } = parsePayload(ContactCommandDto, body);
+      await this.transfers.cancel(socket.data.agent.id, contactId);
+      return {};
+    });
+  }
+
   @SubscribeMessage('contact:wrapup')
   wrapUp(@ConnectedSocket() socket: AgentSocket, @MessageBody() body: unknown) {
     return acknowledge(async () => {
@@ -138,11 +182,19 @@ export class AgentsGateway implements OnGatewayInit, OnGatewayConnection, OnGate
   }
 
   private async state(agentId: string): Promise<AgentStateView> {
-    const [presence, offers, contacts] = await Promise.all([
-      this.agents.presenceOf(agentId),
+    const [profile, offers, contacts] = await Promise.all([
+      this.agents.get(agentId),
       this.views.pendingOffersOf(agentId),
       this.views.heldContactsOf(agentId),
     ]);
-    return { agentId, name: presence.name, presence: presence.presence, awayReason: presence.awayReason, offers, contacts };
+    return {
+      agentId,
+      name: profile.name,
+      presence: profile.presence,
+      status: agentStatus(profile, contacts),
+      awayReason: profile.awayReason,
+      offers,
+      contacts,
+    };
   }
 }
