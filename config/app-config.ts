@@ -9,6 +9,7 @@ export interface AppConfig {
   /** undefined until bootstrap has resolved it (embedded PostgreSQL fills it in) */
   databaseUrl?: string;
   redisUrl?: string;
+  databasePoolSize: number;
   dataDir: string;
   embeddedPostgresPort: number;
   queuePrefix: string;
@@ -21,7 +22,7 @@ export interface AppConfig {
   transferWindowMs: number;
   agentDisconnectGraceMs: number;
   sweepIntervalMs: number;
-  concurrency: { inbound: number; routing: number; timers: number };
+  concurrency: { inbound: number; timers: number };
   webchat: { defaultQueue: string; allowedOrigins: string[] | '*' };
   seedDemo: boolean;
   logLevel: string;
@@ -56,6 +57,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, overrides: P
     publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ''),
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
     dataDir: e.DATA_DIR,
     embeddedPostgresPort: e.EMBEDDED_POSTGRES_PORT,
     queuePrefix: e.QUEUE_PREFIX,
@@ -68,7 +70,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, overrides: P
     transferWindowMs: Math.round(e.TRANSFER_WINDOW_SECONDS * 1000),
     agentDisconnectGraceMs: Math.round(e.AGENT_DISCONNECT_GRACE_SECONDS * 1000),
     sweepIntervalMs: Math.round(e.SWEEP_INTERVAL_SECONDS * 1000),
-    concurrency: { inbound: e.INBOUND_CONCURRENCY, routing: e.ROUTING_CONCURRENCY, timers: e.TIMERS_CONCURRENCY },
+    concurrency: { inbound: e.INBOUND_CONCURRENCY, timers: e.TIMERS_CONCURRENCY },
     webchat: {
       defaultQueue: e.WEBCHAT_DEFAULT_QUEUE,
       allowedOrigins: origins === '*' ? '*' : origins.split(',').map((o) => o.trim()).filter(Boolean),

@@ -18,6 +18,8 @@ export const envSchema = z.object({
   DATABASE_URL: z.string().min(1).optional(),
   /** unset: BullMQ keeps its queues in PostgreSQL and socket.io fans out over PostgreSQL */
   REDIS_URL: z.string().min(1).optional(),
+  /** connections each process keeps to PostgreSQL for its own queries (queues and fan-out add a few) */
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(10),
   DATA_DIR: z.string().default('.data'),
   EMBEDDED_POSTGRES_PORT: z.coerce.number().int().min(1).max(65535).default(5488),
   /** namespaces queue keys (Redis) or the queue schema (PostgreSQL); lets several deployments share one server */
@@ -36,8 +38,7 @@ export const envSchema = z.object({
   OFFER_MISSES_BEFORE_AWAY: z.coerce.number().int().min(1).default(3),
   /** how often lost timers and unrouted contacts are swept up (a safety net, not the main path) */
   SWEEP_INTERVAL_SECONDS: z.coerce.number().positive().default(10),
-  INBOUND_CONCURRENCY: z.coerce.number().int().min(1).default(16),
-  ROUTING_CONCURRENCY: z.coerce.number().int().min(1).default(4),
+  INBOUND_CONCURRENCY: z.coerce.number().int().min(1).default(64),
   TIMERS_CONCURRENCY: z.coerce.number().int().min(1).default(8),
   WEBCHAT_DEFAULT_QUEUE: z.string().min(1).default('Support'),
   /** comma-separated origins allowed to embed the widget, or * */

@@ -26,7 +26,7 @@ describe('API and workers in separate processes', () => {
     if (!existsSync(join(__dirname, '..', 'dist', 'apps', 'worker', 'src', 'main.js'))) {
       throw new Error('the built apps are missing: run `npm run build` (npm test does) before this suite');
     }
-    env = await testEnv({ OFFER_TIMEOUT_SECONDS: '5', SWEEP_INTERVAL_SECONDS: '1', INBOUND_CONCURRENCY: '8', ROUTING_CONCURRENCY: '4' });
+    env = await testEnv({ OFFER_TIMEOUT_SECONDS: '5', SWEEP_INTERVAL_SECONDS: '1', INBOUND_CONCURRENCY: '8' });
     api = await startApp({ env, parts: ['api'] });
   });
 

@@ -1,7 +1,10 @@
 import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, Repository } from 'typeorm';
-import { type CustomerSummary, DomainError, ErrorCode, type IdentityKind } from '@cc/shared';
+import type { ResolvedConfig } from '@cc/config';
+import { type CustomerSummary, DomainError, ErrorCode, type IdentityKind, type RoutingSignal } from '@cc/shared';
+import { InjectConfig, signalRouting } from '@cc/platform';
 import { Customer } from './customer.entity';
 import { CustomerIdentity } from './customer-identity.entity';
 
@@ -36,53 +39,75 @@ export class CustomersService {
     @InjectRepository(Customer) private readonly customers: Repository<Customer>,
     @InjectRepository(CustomerIdentity) private readonly identities: Repository<CustomerIdentity>,
     @InjectDataSource() private readonly db: DataSource,
+    @InjectConfig() private readonly config: ResolvedConfig,
   ) {}
 
   /**
-   * Finds the customer behind an inbound address, or creates one; links a given email to them.
-   * Runs inside the caller's transaction. An email already known wins over a new address, so a
-   * visitor on a new browser who gives their email joins their existing record.
+   * Finds the customer behind each inbound address, or creates one; links a given email to them.
+   * Runs inside the caller's transaction, for a whole batch in a fixed number of statements. An email
+   * already known wins over a new address, so a visitor on a new browser who gives their email joins
+   * their existing record. Answers one customer id per input, in order.
    */
-  async resolve(m: EntityManager, who: InboundIdentity): Promise<string> {
-    const email = who.email?.trim().toLowerCase() || undefined;
-    // serialise first contacts from one address (and one email), so two workers never create two customers
-    const keys = [`${who.kind}:${who.value}`, ...(email && who.kind !== 'email' ? [`email:${email}`] : [])];
-    for (const key of keys) await m.query('SELECT pg_advisory_xact_lock(hashtext($1))', [key]);
+  async resolveMany(m: EntityManager, inputs: InboundIdentity[]): Promise<string[]> {
+    const who = inputs.map((i) => ({ ...i, email: i.email?.trim().toLowerCase() || undefined, name: i.name?.trim() || undefined }));
+    const addressKey = (w: { kind: string; value: string }) => `${w.kind}:${w.value}`;
+    // serialise first contacts from one address (and one email) across workers; sorted, so two batches never deadlock
+    const lockKeys = [...new Set(who.flatMap((w) => [addressKey(w), ...(w.email && w.kind !== 'email' ? [`email:${w.email}`] : [])]))].sort();
+    await m.query(`SELECT pg_advisory_xact_lock(hashtext(k)) FROM (SELECT k FROM unnest($1::text[]) AS k ORDER BY k) sorted`, [lockKeys]);
 
+    const wanted = [...new Map(who.flatMap((w) => [[addressKey(w), [w.kind, w.value]], ...(w.email ? [[`email:${w.email}`, ['email', w.email]]] : [])] as [string, string[]][])).values()];
     const found: { kind: string; value: string; customer_id: string }[] = await m.query(
-      `SELECT kind, value, customer_id FROM customer_identities
-        WHERE (kind = $1 AND value = $2) OR (kind = 'email' AND value = $3)`,
-      [who.kind, who.value, email ?? null],
+      `SELECT i.kind, i.value, i.customer_id FROM customer_identities i
+         JOIN unnest($1::text[], $2::text[]) AS w(kind, value) ON w.kind = i.kind AND w.value = i.value`,
+      [wanted.map((w) => w[0]), wanted.map((w) => w[1])],
     );
-    const byEmail = found.find((r) => r.kind === 'email' && r.value === email);
-    const byAddress = found.find((r) => r.kind === who.kind && r.value === who.value);
-    let customerId = byEmail?.customer_id ?? byAddress?.customer_id;
-    const name = who.name?.trim() || null;
-    const phone = who.kind === 'phone' ? who.value : null;
+    const owner = new Map(found.map((r) => [`${r.kind}:${r.value}`, r.customer_id]));
 
-    if (!customerId) {
-      const rows: { id: string }[] = await m.query(
-        `INSERT INTO customers (name, email, phone) VALUES ($1, $2, $3) RETURNING id`,
-        [name, email ?? (who.kind === 'email' ? who.value : null), phone],
-      );
-      customerId = rows[0].id;
-    } else if (name || email) {
+    const newCustomers: { id: string; name: string | null; email: string | null; phone: string | null }[] = [];
+    const newIdentities: { customerId: string; kind: string; value: string }[] = [];
+    const profileUpdates = new Map<string, { name: string | null; email: string | null }>();
+    const result = who.map((w) => {
+      const emailKey = w.email ? `email:${w.email}` : undefined;
+      let customerId = (emailKey && owner.get(emailKey)) || owner.get(addressKey(w));
+      if (!customerId) {
+        customerId = randomUUID();
+        newCustomers.push({ id: customerId, name: w.name ?? null, email: w.email ?? (w.kind === 'email' ? w.value : null), phone: w.kind === 'phone' ? w.value : null });
+      } else if (w.name || w.email) {
+        profileUpdates.set(customerId, { name: w.name ?? null, email: w.email ?? null });
+      }
+      for (const [key, kind, value] of [[addressKey(w), w.kind, w.value], ...(emailKey && w.kind !== 'email' ? [[emailKey, 'email', w.email!]] : [])]) {
+        if (owner.has(key)) continue;
+        owner.set(key, customerId);
+        newIdentities.push({ customerId, kind, value });
+      }
+      return customerId;
+    });
+
+    if (newCustomers.length) {
+      await m.query(`INSERT INTO customers (id, name, email, phone) SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[])`, [
+        newCustomers.map((c) => c.id),
+        newCustomers.map((c) => c.name),
+        newCustomers.map((c) => c.email),
+        newCustomers.map((c) => c.phone),
+      ]);
+    }
+    if (profileUpdates.size) {
+      const ids = [...profileUpdates.keys()];
       await m.query(
-        `UPDATE customers SET name = COALESCE(name, $2), email = COALESCE(email, $3), updated_at = now()
-          WHERE id = $1 AND (name IS NULL OR email IS NULL)`,
-        [customerId, name, email ?? null],
+        `UPDATE customers c SET name = COALESCE(c.name, u.name), email = COALESCE(c.email, u.email), updated_at = now()
+           FROM unnest($1::uuid[], $2::text[], $3::text[]) AS u(id, name, email)
+          WHERE c.id = u.id AND ((c.name IS NULL AND u.name IS NOT NULL) OR (c.email IS NULL AND u.email IS NOT NULL))`,
+        [ids, ids.map((id) => profileUpdates.get(id)!.name), ids.map((id) => profileUpdates.get(id)!.email)],
       );
     }
-    const missing: [IdentityKind, string][] = [];
-    if (!byAddress) missing.push([who.kind, who.value]);
-    if (email && !byEmail && who.kind !== 'email') missing.push(['email', email]);
-    for (const [kind, value] of missing) {
+    if (newIdentities.length) {
       await m.query(
-        `INSERT INTO customer_identities (customer_id, kind, value) VALUES ($1, $2, $3) ON CONFLICT (kind, value) DO NOTHING`,
-        [customerId, kind, value],
+        `INSERT INTO customer_identities (customer_id, kind, value) SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[])
+         ON CONFLICT (kind, value) DO NOTHING`,
+        [newIdentities.map((i) => i.customerId), newIdentities.map((i) => i.kind), newIdentities.map((i) => i.value)],
       );
     }
-    return customerId;
+    return result;
   }
 
   async get(id: string): Promise<Customer & { identities: { kind: IdentityKind; value: string }[] }> {
@@ -111,6 +136,14 @@ export class CustomersService {
 
   async update(id: string, change: CustomerUpdate): Promise<Customer> {
     await this.get(id);
+    if (change.tier !== undefined) {
+      // the tier sets a waiting contact's priority: the router re-reads this customer's waiting contacts
+      await this.db.transaction(async (m) => {
+        await m.query(`UPDATE customers SET tier = $2, updated_at = now() WHERE id = $1`, [id, change.tier]);
+        const waiting: { id: string }[] = await m.query(`SELECT id FROM contacts WHERE customer_id = $1 AND state = 'queued'`, [id]);
+        await signalRouting(m, this.config.queuePrefix, waiting.map((c): RoutingSignal => ({ t: 'waiting', c: c.id })));
+      });
+    }
     // jsonb preferences confuse TypeORM's deep-partial typing; the DTO has already validated the shape
     await this.customers.update({ id }, change as Parameters<Repository<Customer>['update']>[1]);
     return this.customers.findOneByOrFail({ id });

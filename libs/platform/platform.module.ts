@@ -29,7 +29,7 @@ export class PlatformModule {
             redact: ['req.headers.authorization'],
           },
         }),
-        TypeOrmModule.forRoot({ ...dataSourceOptions(config.databaseUrl), autoLoadEntities: true }),
+        TypeOrmModule.forRoot({ ...dataSourceOptions(config.databaseUrl, config.databasePoolSize), autoLoadEntities: true }),
         // the PostgreSQL backend's options are not in @nestjs/bullmq's Redis-shaped typings
         BullModule.forRoot(bull as BullRootModuleOptions),
         BullModule.registerQueue({ name: QueueName.Inbound }, { name: QueueName.Timers }),

@@ -29,7 +29,7 @@ export class OfferViewsService {
   async offers(offerIds: string[]): Promise<Map<string, OfferView>> {
     if (offerIds.length === 0) return new Map();
     const rows = await this.db.query(
-      `SELECT o.id, o.expires_at, c.id AS contact_id, c.channel, q.id AS queue_id, q.name AS queue_name, ${CUSTOMER_COLUMNS}
+      `SELECT o.id, o.expires_at, c.queued_at, c.id AS contact_id, c.channel, q.id AS queue_id, q.name AS queue_name, ${CUSTOMER_COLUMNS}
          FROM contact_offers o JOIN contacts c ON c.id = o.contact_id JOIN queues q ON q.id = c.queue_id
          JOIN customers cu ON cu.id = c.customer_id
         WHERE o.id = ANY($1)`,
@@ -49,6 +49,7 @@ export class OfferViewsService {
           channel: r.channel,
           queue: { id: r.queue_id, name: r.queue_name },
           expiresAt: new Date(r.expires_at).toISOString(),
+          waitingSince: new Date(r.queued_at).toISOString(),
           customer: customerOf(r),
           messages: messages.filter((m) => m.contactId === r.contact_id),
           history: histories.get(r.cu_id) ?? [],

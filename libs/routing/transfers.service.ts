@@ -60,8 +60,8 @@ export class TransfersService {
       await updateReturning(
         m,
         `UPDATE contacts SET state = 'queued', agent_id = NULL, queue_id = $2, queued_at = now(), queue_entered_at = now(), routing_step = 0,
-                preferred_agent_id = $3, preferred_direct = $3 IS NOT NULL,
-                preferred_until = CASE WHEN $3 IS NULL THEN NULL ELSE now() + make_interval(secs => $4) END, updated_at = now()
+                preferred_agent_id = $3::uuid, preferred_direct = $3::uuid IS NOT NULL,
+                preferred_until = CASE WHEN $3::uuid IS NULL THEN NULL ELSE now() + make_interval(secs => $4) END, updated_at = now()
           WHERE id = $1 RETURNING id`,
         [contactId, queueId, req.toAgentId ?? null, this.config.transferWindowMs / 1000],
       );

@@ -48,6 +48,8 @@ export interface OfferView {
   channel: Channel;
   queue: { id: string; name: string };
   expiresAt: string;
+  /** when the customer started waiting (the API received their message) */
+  waitingSince: string;
   customer: CustomerSummary;
   /** the messages of this contact so far */
   messages: MessageView[];

@@ -41,3 +41,68 @@ export async function routingViolations(db: Client): Promise<string[]> {
   for (const r of overruns.rows) problems.push(`agent ${r.agent_id} held ${r.peak} ${r.channel} contacts, capacity ${r.capacity}`);
   return problems;
 }
+
+/**
+ * Checks routing priority from the durable record alone: no contact was offered while a contact of
+ * strictly higher priority in the same queue, eligible for that same agent, had been waiting (its
+ * 'queued' event committed) for more than `graceMs` at the time of the offer. The grace covers the
+ * delivery of the "a contact waits" signal to the matcher.
+ *
+ * A contact's priority is its queue's `priority_policy`: points for the customer's tier and the
+ * channel, plus `agingPerMinute` per minute waited since `queued_at` (two contacts of one queue age
+ * at the same rate, so their order does not depend on the instant compared). Waiting spans come from
+ * `contact_events`: from each event that leaves the contact 'queued' (or, if later, the message the
+ * same transaction stored: the commit comes after both) to its next state change.
+ * Offers written in one statement (one matching pass) count as simultaneous. Conservative about
+ * eligibility: a waiting contact already offered to that agent before (a decline or a miss), or
+ * reserved for a preferred agent at the time, is not counted; nor are contacts that moved between
+ * queues (overflow, transfer), whose queue at a given instant the contact row does not tell.
+ * Returns the violations found (empty when sound).
+ */
+export async function priorityViolations(db: Client, graceMs: number): Promise<string[]> {
+  const { rows } = await db.query(
+    `WITH policy AS (
+       SELECT c.id, c.queue_id, c.queued_at, c.preferred_agent_id, c.preferred_until, cu.tier,
+              COALESCE((q.priority_policy -> 'tiers' ->> cu.tier)::float8, 0)
+                + COALESCE((q.priority_policy -> 'channels' ->> c.channel)::float8, 0) AS base,
+              COALESCE((q.priority_policy ->> 'agingPerMinute')::float8, 0) AS aging
+         FROM contacts c JOIN customers cu ON cu.id = c.customer_id JOIN queues q ON q.id = c.queue_id
+        WHERE NOT EXISTS (SELECT 1 FROM contact_events e
+                           WHERE e.contact_id = c.id AND e.type IN ('overflowed', 'transferred', 'transfer_requested'))),
+     changes AS (
+       SELECT e.contact_id, e.type, e.to_state, e.created_at, e.xmin::text AS tx, e.data,
+              lead(e.created_at) OVER w AS next_at, lead(e.xmin::text) OVER w AS next_tx
+         FROM contact_events e WHERE e.to_state IS NOT NULL
+       WINDOW w AS (PARTITION BY e.contact_id ORDER BY e.id)),
+     waits AS (
+       -- the commit comes after the transaction's last write: its message, when it stored one
+       SELECT contact_id, next_at AS until_at, next_tx AS until_tx,
+              GREATEST(created_at, (SELECT max(m.created_at) FROM messages m WHERE m.contact_id = changes.contact_id AND m.xmin::text = changes.tx)) AS from_at
+         FROM changes WHERE to_state = 'queued'),
+     offers AS (
+       SELECT contact_id, created_at AS at, tx, (data ->> 'agentId')::uuid AS agent_id FROM changes WHERE type = 'offered')
+     SELECT o.contact_id AS offered, px.tier AS offered_tier, o.at, o.agent_id,
+            w.contact_id AS waiting, py.tier AS waiting_tier,
+            round(extract(epoch FROM o.at - w.from_at) * 1000) AS waited_ms,
+            count(*) OVER () AS total
+       FROM offers o
+       JOIN policy px ON px.id = o.contact_id
+       JOIN waits w ON w.contact_id <> o.contact_id
+                   AND w.from_at <= o.at - make_interval(secs => $1::float8 / 1000)
+                   AND (w.until_at IS NULL OR (w.until_at > o.at AND w.until_tx <> o.tx))
+       JOIN policy py ON py.id = w.contact_id AND py.queue_id = px.queue_id
+      WHERE py.base - px.base + px.aging * extract(epoch FROM px.queued_at - py.queued_at) / 60 > 0
+        AND NOT (py.preferred_agent_id IS NOT NULL AND py.preferred_until > o.at)
+        AND NOT EXISTS (SELECT 1 FROM contact_offers d WHERE d.contact_id = py.id AND d.agent_id = o.agent_id AND d.created_at < o.at)
+      ORDER BY o.at
+      LIMIT 10`,
+    [graceMs],
+  );
+  const problems = rows.map(
+    (r) =>
+      `contact ${r.offered} (${r.offered_tier}) was offered to agent ${r.agent_id} at ${r.at.toISOString()} ` +
+      `while contact ${r.waiting} (${r.waiting_tier}) of higher priority in the same queue had waited ${r.waited_ms} ms`,
+  );
+  if (rows.length && Number(rows[0].total) > rows.length) problems.push(`… ${Number(rows[0].total) - rows.length} more such pairs`);
+  return problems;
+}

@@ -2,9 +2,13 @@ import { OnApplicationBootstrap } from '@nestjs/common';
 import { Processor } from '@nestjs/bullmq';
 import type { Job } from 'bullmq';
 import type { ResolvedConfig } from '@cc/config';
-import { QueueName } from '@cc/shared';
+import { type InboundMessageJob, QueueName } from '@cc/shared';
+
+/** most messages a single ingest transaction takes */
+const INGEST_BATCH = 200;
 import { InjectConfig, RealtimeService } from '@cc/platform';
-import { InboundService } from '@cc/contacts';
+import { InboundService, type IngestResult } from '@cc/contacts';
+import { MicroBatcher } from './micro-batcher';
 import { dispatch, type JobHandlers } from './job-handlers';
 import { ResilientWorkerHost } from './worker-errors';
 
@@ -13,7 +17,7 @@ import { ResilientWorkerHost } from './worker-errors';
 export class InboundProcessor extends ResilientWorkerHost implements OnApplicationBootstrap {
   readonly handlers: JobHandlers<'inbound.message'> = {
     'inbound.message': async (job) => {
-      const result = await this.inbound.ingest(job);
+      const result = await this.batcher.submit(job);
       if (result.duplicate) return { duplicate: true };
       const { contact, message } = result;
       if (contact.agentId) await this.realtime.toAgent(contact.agentId, 'message', message);
@@ -28,12 +32,15 @@ export class InboundProcessor extends ResilientWorkerHost implements OnApplicati
     },
   };
 
+  private readonly batcher: MicroBatcher<InboundMessageJob, IngestResult>;
+
   constructor(
     private readonly inbound: InboundService,
     private readonly realtime: RealtimeService,
     @InjectConfig() private readonly config: ResolvedConfig,
   ) {
     super();
+    this.batcher = new MicroBatcher((jobs) => this.inbound.ingestMany(jobs), INGEST_BATCH);
   }
 
   onApplicationBootstrap(): void {

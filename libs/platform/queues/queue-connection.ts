@@ -28,6 +28,6 @@ export function queueConnection(config: Pick<AppConfig, 'redisUrl' | 'queuePrefi
   }
   // the PostgreSQL backend keeps every queue in one schema of the application's database
   return {
-    connection: { connectionString: config.databaseUrl, schema: `${config.queuePrefix}_queues`, migrate: true, max: 10 },
+    connection: { connectionString: config.databaseUrl, schema: `${config.queuePrefix}_queues`, migrate: true, max: 4 },
   };
 }

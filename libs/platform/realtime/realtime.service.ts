@@ -37,7 +37,7 @@ export class RealtimeService implements OnApplicationShutdown {
       this.closers.push(() => client.quit().catch(() => client.disconnect()));
       this.adapter = createRedisStreamsAdapter(client, { streamName: `${prefix}:socket.io` }) as unknown as AdapterFactory;
     } else {
-      const pool = new Pool({ connectionString: this.config.databaseUrl, max: 4, application_name: 'socket-fanout' });
+      const pool = new Pool({ connectionString: this.config.databaseUrl, max: 3, application_name: 'socket-fanout' });
       pool.on('error', (e) => this.logger.warn(`socket fan-out postgres: ${e.message}`));
       // the adapter keeps one client checked out for LISTEN; a dropped connection must not crash the process
       pool.on('connect', (client) => client.on('error', (e) => this.logger.warn(`socket fan-out postgres: ${e.message}`)));

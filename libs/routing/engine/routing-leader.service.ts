@@ -49,6 +49,8 @@ export class RoutingLeaderService implements OnApplicationBootstrap, OnModuleDes
 
   /** signals not yet applied, with the id of the transaction that sent them (null: our own follow-ups) */
   private pending: { x: bigint | null; s: RoutingSignal }[] = [];
+  /** the pass or reload under way, awaited on shutdown */
+  private busy: Promise<unknown> = Promise.resolve();
   private snapshot?: TxSnapshot;
   private reloading = false;
   private passRunning = false;
@@ -78,6 +80,8 @@ export class RoutingLeaderService implements OnApplicationBootstrap, OnModuleDes
     this.stopped = true;
     clearTimeout(this.electionTimer);
     await this.stepDown('shutdown');
+    // let a pass or reload already under way finish before the connections close
+    await this.busy;
   }
 
   /** Tries for the lock now and then until this process leads. */
@@ -101,7 +105,7 @@ export class RoutingLeaderService implements OnApplicationBootstrap, OnModuleDes
       await this.reload();
       this.intervals = [
         setInterval(() => this.schedulePass(), TIME_TICK_MS),
-        setInterval(() => void this.reload(), FULL_RELOAD_MS),
+        setInterval(() => (this.busy = this.reload()), FULL_RELOAD_MS),
         setInterval(() => void this.flushPositions(), POSITION_FLUSH_MS),
       ];
       this.logger.log('leading routing');
@@ -155,7 +159,7 @@ export class RoutingLeaderService implements OnApplicationBootstrap, OnModuleDes
         for (const o of offers) this.armOfferTimer(o.id, o.expiresAt);
       });
     } catch (e) {
-      this.logger.error(`reload failed: ${e instanceof Error ? e.message : String(e)}`);
+      if (this.leading) this.logger.error(`reload failed: ${e instanceof Error ? e.message : String(e)}`);
     } finally {
       this.reloading = false;
     }
@@ -228,8 +232,9 @@ export class RoutingLeaderService implements OnApplicationBootstrap, OnModuleDes
         for (const w of found) this.waiting.set(w.contactId, w);
       }
     } catch (e) {
+      if (!this.leading) return;
       this.logger.error(`applying signals failed, reloading: ${e instanceof Error ? e.message : String(e)}`);
-      void this.reload();
+      this.busy = this.reload();
     }
   }
 
@@ -242,7 +247,7 @@ export class RoutingLeaderService implements OnApplicationBootstrap, OnModuleDes
     this.passScheduled = true;
     setImmediate(() => {
       this.passScheduled = false;
-      void this.pass();
+      this.busy = this.pass();
     });
   }
 
@@ -261,6 +266,7 @@ export class RoutingLeaderService implements OnApplicationBootstrap, OnModuleDes
       try {
         written = await this.store.writeOffers(this.db, decisions, this.config.offerTimeoutMs);
       } catch (e) {
+        if (!this.leading) return;
         // memory disagreed with the database (the capacity CHECK, most likely): start again from the database
         this.logger.error(`writing offers failed, reloading: ${e instanceof Error ? e.message : String(e)}`);
         await this.reload();
@@ -289,7 +295,7 @@ export class RoutingLeaderService implements OnApplicationBootstrap, OnModuleDes
       for (const c of failedContacts) this.pending.push({ x: null, s: { t: 'waiting', c } });
       await this.deliver(decisions.filter((d) => written.has(d.offerId)));
     } catch (e) {
-      this.logger.error(`routing pass failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      if (this.leading) this.logger.error(`routing pass failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     } finally {
       this.passRunning = false;
       // our own follow-ups (re-reads after a decision did not stick) wait for the next tick, so a

@@ -1,0 +1,242 @@
+/**
+ * npm run bench:routing [-- --rate 500 --duration 60 --agents 100]
+ *
+ * Starts the whole system (one process: API + workers) against DATABASE_URL (a fresh database is
+ * created on that server) and REDIS_URL, connects simulated agents over socket.io that accept every
+ * offer and finish after a short random handling time, pushes web-chat contacts at a fixed rate
+ * through the public entry point (the /webchat socket), and prints one JSON line of results.
+ *
+ * Offer latency runs from the API receiving the customer's message (the contact's waitingSince) to
+ * the offer reaching the agent's socket. The same run also measures a bare BullMQ add-to-process hop
+ * on the same Redis, so figures compare across machines as ratios.
+ */
+import { randomUUID } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { io, type Socket } from 'socket.io-client';
+import { Queue, Worker } from 'bullmq';
+import IORedis from 'ioredis';
+import { loadConfig } from '@cc/config';
+
+const args = new Map<string, string>();
+process.argv.slice(2).forEach((a, i, all) => a.startsWith('--') && args.set(a.slice(2), all[i + 1]));
+const RATE = Number(args.get('rate') ?? 500);
+const DURATION_S = Number(args.get('duration') ?? 60);
+const AGENTS = Number(args.get('agents') ?? 100);
+const CHAT_CAPACITY = Number(args.get('capacity') ?? 10);
+const VISITORS = Number(args.get('visitors') ?? Math.max(500, Math.ceil(RATE * 3)));
+const HANDLE_MS: [number, number] = [100, 600];
+
+const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const pct = (xs: number[], p: number) => {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  return Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] * 10) / 10;
+};
+const freePort = () =>
+  new Promise<number>((ok) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => ok(port));
+    });
+  });
+
+async function post(url: string, body: unknown, token?: string): Promise<any> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+function connect(url: string, token: string): Promise<Socket> {
+  return new Promise((ok, fail) => {
+    const s = io(url, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+    s.once('connect', () => ok(s));
+    s.once('connect_error', fail);
+  });
+}
+
+/** A bare BullMQ hop on the same backend: add → worker starts, at the benchmark's rate. */
+async function baselineQueueHop(redisUrl: string | undefined, rate: number, seconds: number) {
+  if (!redisUrl) return null;
+  const connection = new IORedis(redisUrl, { maxRetriesPerRequest: null });
+  const name = `bench-hop-${randomUUID().slice(0, 8)}`;
+  const queue = new Queue(name, { connection });
+  const lat: number[] = [];
+  const worker = new Worker(name, async (job) => void lat.push(Date.now() - job.data.t), { connection, concurrency: 50 });
+  const total = rate * seconds;
+  const started = Date.now();
+  for (let sent = 0; sent < total; ) {
+    const due = Math.min(total, Math.floor(((Date.now() - started) / 1000) * rate));
+    const adds = [];
+    for (; sent < due; sent++) adds.push(queue.add('hop', { t: Date.now() }, { removeOnComplete: true }));
+    await Promise.all(adds);
+    await sleep(5);
+  }
+  const deadline = Date.now() + 10_000;
+  while (lat.length < total && Date.now() < deadline) await sleep(20);
+  await worker.close();
+  await queue.obliterate({ force: true }).catch(() => undefined);
+  await queue.close();
+  connection.disconnect();
+  return { p50: pct(lat, 50), p99: pct(lat, 99) };
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  if (!config.databaseUrl) throw new Error('set DATABASE_URL (and REDIS_URL) to the servers to benchmark against');
+  const dbName = `bench_${Date.now()}`;
+  const admin = new Client({ connectionString: config.databaseUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${dbName}`);
+  await admin.end();
+  const dbUrl = new URL(config.databaseUrl);
+  dbUrl.pathname = `/${dbName}`;
+
+  log(`baseline BullMQ hop at ${RATE}/s for 10 s`);
+  const baselineQueueHopMs = await baselineQueueHop(config.redisUrl, RATE, 10);
+
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const env = {
+    ...process.env,
+    DATABASE_URL: dbUrl.toString(),
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    QUEUE_PREFIX: `bench${Date.now() % 100000}`,
+    LOG_LEVEL: 'warn',
+    SEED_DEMO: 'true',
+    NODE_ENV: 'test',
+    JWT_SECRET: 'bench-secret-bench-secret-bench',
+  };
+  const app = spawn(process.execPath, [join(__dirname, '..', '..', 'apps', 'standalone', 'src', 'main.js')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  process.once('exit', () => app.kill('SIGKILL'));
+  let out = '';
+  app.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  for (let i = 0; !out.includes('Ctrl-C stops it'); i++) {
+    if (i > 300 || app.exitCode !== null) throw new Error(`the system did not start:\n${out}`);
+    await sleep(100);
+  }
+  log(`system up on ${base} (${config.redisUrl ? 'Redis' : 'PostgreSQL'} queues)`);
+
+  const adminToken = (await post(`${base}/auth/login`, { email: 'admin@demo.local', password: 'admin-demo' })).accessToken;
+  const queues = (await (await fetch(`${base}/admin/queues`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as { id: string; name: string }[];
+  const support = queues.find((q) => q.name === 'Support')!.id;
+
+  const offerLatency: number[] = [];
+  const offered = new Set<string>();
+  const agents: Socket[] = [];
+  log(`connecting ${AGENTS} agents`);
+  for (let i = 0; i < AGENTS; i++) {
+    const email = `bench-agent-${i}@bench.local`;
+    await post(`${base}/admin/agents`, { email, name: `Bench ${i}`, password: 'bench-password', capacity: { chat: CHAT_CAPACITY }, queueIds: [support] }, adminToken);
+    const token = (await post(`${base}/auth/login`, { email, password: 'bench-password' })).accessToken;
+    const socket = await connect(`${base}/agents`, token);
+    socket.on('offer', async (offer: { offerId: string; contactId: string; waitingSince: string }) => {
+      offerLatency.push(Date.now() - Date.parse(offer.waitingSince));
+      offered.add(offer.contactId);
+      const ack = await socket.emitWithAck('offer:accept', { offerId: offer.offerId });
+      if (!ack.ok) return;
+      await sleep(HANDLE_MS[0] + Math.random() * (HANDLE_MS[1] - HANDLE_MS[0]));
+      await socket.emitWithAck('contact:end', { contactId: offer.contactId });
+      await socket.emitWithAck('contact:wrapup', { contactId: offer.contactId, disposition: 'bench' });
+    });
+    await socket.emitWithAck('presence:set', { state: 'available' });
+    agents.push(socket);
+  }
+
+  log(`connecting ${VISITORS} visitors`);
+  const idle: { socket: Socket }[] = [];
+  for (let i = 0; i < VISITORS; i += 50) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(50, VISITORS - i) }, async () => {
+        const { visitorToken } = await post(`${base}/webchat/sessions`, {});
+        const socket = await connect(`${base}/webchat`, visitorToken);
+        const v = { socket };
+        // a visitor is free to write again once their conversation has closed
+        socket.on('conversation:state', (e: { state: string }) => e.state === 'closed' && idle.push(v));
+        return v;
+      }),
+    );
+    idle.push(...batch);
+  }
+
+  log(`pushing ${RATE}/s for ${DURATION_S} s`);
+  let sent = 0;
+  let acked = 0;
+  let starved = 0;
+  const started = Date.now();
+  const total = RATE * DURATION_S;
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((Date.now() - started) / 1000) * RATE));
+    for (; sent < due; sent++) {
+      const v = idle.shift();
+      if (!v) {
+        starved++;
+        continue;
+      }
+      v.socket.emitWithAck('message:send', { clientMessageId: randomUUID(), text: 'hello from the benchmark' }).then((a: { ok: boolean }) => a.ok && acked++);
+    }
+    await sleep(2);
+  }
+  const pushedFor = (Date.now() - started) / 1000;
+  log(`pushed ${sent - starved} (${starved} skipped: no idle visitor); draining`);
+  const drainDeadline = Date.now() + 30_000;
+  while (offered.size < acked && Date.now() < drainDeadline) await sleep(100);
+  const routedFor = (Date.now() - started) / 1000;
+
+  const db = new Client({ connectionString: dbUrl.toString() });
+  await db.connect();
+  const [{ n: stored }] = (await db.query(`SELECT count(*)::int AS n FROM messages WHERE direction = 'inbound'`)).rows;
+  const [{ n: doubleAssigned }] = (
+    await db.query(
+      `SELECT count(DISTINCT a.contact_id)::int AS n FROM contact_offers a JOIN contact_offers b
+          ON a.contact_id = b.contact_id AND a.id < b.id
+         AND (tstzrange(a.created_at, COALESCE(a.resolved_at, 'infinity')) && tstzrange(b.created_at, COALESCE(b.resolved_at, 'infinity'))
+              OR (a.status = 'accepted' AND b.status = 'accepted'))`,
+    )
+  ).rows;
+  const [{ n: capacityOverruns }] = (
+    await db.query(
+      `WITH holds AS (
+         SELECT o.agent_id, c.channel, o.created_at AS s,
+                CASE WHEN o.status = 'accepted' THEN COALESCE(c.closed_at, 'infinity') ELSE COALESCE(o.resolved_at, 'infinity') END AS e
+           FROM contact_offers o JOIN contacts c ON c.id = o.contact_id),
+       steps AS (SELECT agent_id, channel, s AS at, 1 AS d FROM holds UNION ALL SELECT agent_id, channel, e, -1 FROM holds WHERE e < 'infinity'),
+       running AS (SELECT agent_id, channel, sum(d) OVER (PARTITION BY agent_id, channel ORDER BY at, d ROWS UNBOUNDED PRECEDING) AS held FROM steps)
+       SELECT count(*)::int AS n FROM running r JOIN agent_capacities cap USING (agent_id, channel) WHERE r.held > cap.capacity`,
+    )
+  ).rows;
+  await db.end();
+
+  agents.forEach((s) => s.disconnect());
+  idle.forEach((v) => v.socket.disconnect());
+  app.kill('SIGINT');
+  await new Promise((r) => app.once('exit', r));
+
+  const result = {
+    ratePerSec: RATE,
+    durationSec: DURATION_S,
+    contacts: acked,
+    routedPerSec: Math.round((offered.size / Math.max(pushedFor, routedFor)) * 10) / 10,
+    offerLatencyMs: { p50: pct(offerLatency, 50), p95: pct(offerLatency, 95), p99: pct(offerLatency, 99) },
+    lost: Math.max(0, acked - stored) + Math.max(0, acked - offered.size),
+    doubleAssigned,
+    capacityOverruns,
+    baselineQueueHopMs,
+    skippedNoIdleVisitor: starved,
+  };
+  process.stdout.write(JSON.stringify(result) + '\n');
+  process.exit(0);
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.stack : e);
+  process.exit(1);
+});
