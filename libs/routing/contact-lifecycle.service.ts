@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import type { ResolvedConfig } from '@cc/config';
-import { type AgentContactView, type Channel, type ContactState, DomainError, ErrorCode, type MessageView, type RoutingSignal } from '@cc/shared';
-import { InjectConfig, RealtimeService, signalRouting, updateReturning } from '@cc/platform';
+import { type AgentContactView, type Channel, type ContactState, DomainError, ErrorCode, type MessageView, type RoutingSignal, routingChannel } from '@cc/shared';
+import { InjectConfig, notifySql, RealtimeService, signalRouting, updateReturning } from '@cc/platform';
 import { MESSAGE_VIEW_COLUMNS, MESSAGE_VIEW_JOIN, type MessageRow, recordContactEvent, toMessageView } from '@cc/contacts';
 import { OfferViewsService } from './offer-views.service';
 import { releaseCapacity } from './capacity';
@@ -53,7 +53,38 @@ export class ContactLifecycleService {
     });
   }
 
+  /**
+   * The agent takes the offer. The common case (a routed contact, answered in time) is one statement;
+   * a warm transfer, a repeat or a late answer takes the full path below.
+   */
   async accept(agentId: string, offerId: string): Promise<AgentContactView> {
+    // the contact moves first: a concurrent expiry or a second accept waits on its row, then finds it moved
+    const [fast] = await this.db.query(
+      `WITH contact AS (
+         UPDATE contacts c SET state = 'active', answered_at = COALESCE(c.answered_at, now()), updated_at = now()
+          WHERE c.id = (SELECT contact_id FROM contact_offers
+                         WHERE id = $1 AND agent_id = $2 AND status = 'pending' AND kind = 'route' AND expires_at > now())
+            AND c.state = 'offered' AND c.agent_id = $2
+         RETURNING ${HELD_COLUMNS}
+       ), offer AS (
+         UPDATE contact_offers SET status = 'accepted', resolved_at = now() WHERE id = $1 AND EXISTS (SELECT 1 FROM contact) RETURNING id
+       ), missed AS (
+         UPDATE agents SET missed_offers = 0 WHERE user_id = $2 AND missed_offers <> 0 AND EXISTS (SELECT 1 FROM contact)
+       ), event AS (
+         INSERT INTO contact_events (contact_id, type, from_state, to_state, actor_type, actor_id, data)
+         SELECT id, 'accepted', 'offered', 'active', 'agent', $2, jsonb_build_object('offerId', $1::uuid) FROM contact
+       )
+       SELECT contact.*, (SELECT name FROM users WHERE id = $2) AS agent_name,
+              ${notifySql('$3', `json_build_array(json_build_object('t', 'offer_done', 'o', $1::uuid, 'c', contact.id, 'a', $2::uuid))`)} AS signalled
+         FROM contact`,
+      [offerId, agentId, routingChannel(this.config.queuePrefix)],
+    );
+    if (fast) {
+      const view = await this.views.contact(fast.id);
+      await this.realtime.toAgent(agentId, 'contact:state', { contactId: fast.id, state: 'active', reason: 'accepted' });
+      await this.customers.send(fast, 'conversation:state', { contactId: fast.id, state: 'active', agentName: fast.agent_name });
+      return view;
+    }
     const outcome = await this.transaction(async (m, signals) => {
       const [offer] = await updateReturning<AnsweredOffer>(
         m,
@@ -207,48 +238,54 @@ export class ContactLifecycleService {
     await this.customers.send(contact, 'typing', { isTyping });
   }
 
-  /** The agent ends the conversation; they keep the contact (and its capacity) for wrap-up. */
+  /** The agent ends the conversation; they keep the contact (and its capacity) for wrap-up. One statement. */
   async end(agentId: string, contactId: string): Promise<void> {
-    const contact = await this.transaction(async (m) => {
-      const [c] = await updateReturning<HeldContact>(
-        m,
-        `UPDATE contacts SET state = 'wrap_up', updated_at = now()
-          WHERE id = $1 AND agent_id = $2 AND state = 'active' AND pending_transfer IS NULL RETURNING ${HELD_COLUMNS}`,
-        [contactId, agentId],
-      );
-      if (!c) throw await this.contactProblem(agentId, contactId, 'active, with no transfer pending');
-      await recordContactEvent(m, { contactId, type: 'wrap_up', from: 'active', to: 'wrap_up', actor: { type: 'agent', id: agentId } });
-      return c;
-    });
+    const [contact]: HeldContact[] = await this.db.query(
+      `WITH c AS (
+         UPDATE contacts SET state = 'wrap_up', updated_at = now()
+          WHERE id = $1 AND agent_id = $2 AND state = 'active' AND pending_transfer IS NULL RETURNING ${HELD_COLUMNS}
+       ), event AS (
+         INSERT INTO contact_events (contact_id, type, from_state, to_state, actor_type, actor_id)
+         SELECT id, 'wrap_up', 'active', 'wrap_up', 'agent', $2 FROM c
+       )
+       SELECT * FROM c`,
+      [contactId, agentId],
+    );
+    if (!contact) throw await this.contactProblem(agentId, contactId, 'active, with no transfer pending');
     await this.realtime.toAgent(agentId, 'contact:state', { contactId, state: 'wrap_up', reason: 'ended_by_agent' });
     await this.customers.send(contact, 'conversation:state', { contactId, state: 'wrap_up', agentName: null });
   }
 
-  /** Wrap-up done: the contact closes with its disposition and note, and the agent's capacity frees. */
+  /**
+   * Wrap-up done: the contact closes with its disposition and note, the agent's capacity frees (and
+   * they become idle if that was their last contact), the router is told. One statement.
+   */
   async wrapUp(agentId: string, contactId: string, disposition: string, note: string | null): Promise<void> {
-    const contact = await this.transaction(async (m, signals) => {
-      const [before] = await m.query(`SELECT ${HELD_COLUMNS} FROM contacts WHERE id = $1 AND agent_id = $2 FOR UPDATE`, [contactId, agentId]);
-      if (!before || !['active', 'wrap_up'].includes(before.state) || before.pending_transfer) {
-        throw await this.contactProblem(agentId, contactId, 'active or wrap_up, with no transfer pending');
-      }
-      const [c] = await updateReturning<HeldContact>(
-        m,
-        `UPDATE contacts SET state = 'closed', agent_id = NULL, disposition = $2, wrap_up_note = $3, closed_at = now(), updated_at = now()
-          WHERE id = $1 RETURNING ${HELD_COLUMNS}`,
-        [contactId, disposition, note],
-      );
-      signals.push(await releaseCapacity(m, agentId, c.channel));
-      await recordContactEvent(m, {
-        contactId,
-        type: 'closed',
-        from: before.state,
-        to: 'closed',
-        actor: { type: 'agent', id: agentId },
-        reason: 'wrap_up_done',
-        data: { disposition, note },
-      });
-      return c;
-    });
+    const [contact]: HeldContact[] = await this.db.query(
+      `WITH before AS (
+         SELECT id, state FROM contacts WHERE id = $1 AND agent_id = $2 AND state IN ('active', 'wrap_up') AND pending_transfer IS NULL
+       ), c AS (
+         UPDATE contacts SET state = 'closed', agent_id = NULL, disposition = $3, wrap_up_note = $4, closed_at = now(), updated_at = now()
+          WHERE id = (SELECT id FROM before) AND agent_id = $2 AND state IN ('active', 'wrap_up') RETURNING ${HELD_COLUMNS}
+       ), released AS (
+         UPDATE agent_capacities SET load = load - 1 WHERE agent_id = $2 AND channel = (SELECT channel FROM c) RETURNING load
+       ), idle AS (
+         UPDATE agents SET idle_since = now() WHERE user_id = $2 AND EXISTS (SELECT 1 FROM c)
+            AND (SELECT sum(load) FROM agent_capacities WHERE agent_id = $2) = 1
+         RETURNING user_id
+       ), event AS (
+         INSERT INTO contact_events (contact_id, type, from_state, to_state, actor_type, actor_id, reason, data)
+         SELECT c.id, 'closed', before.state, 'closed', 'agent', $2, 'wrap_up_done', jsonb_build_object('disposition', $3::text, 'note', $4::text)
+           FROM c, before
+       )
+       SELECT c.*, ${notifySql(
+         '$5',
+         `json_build_array(json_build_object('t', 'load', 'a', $2::uuid, 'ch', c.channel, 'd', -1, 'idle', EXISTS (SELECT 1 FROM idle)))`,
+       )} AS signalled
+         FROM c`,
+      [contactId, agentId, disposition, note, routingChannel(this.config.queuePrefix)],
+    );
+    if (!contact) throw await this.contactProblem(agentId, contactId, 'active or wrap_up, with no transfer pending');
     await this.realtime.toAgent(agentId, 'contact:state', { contactId, state: 'closed', reason: 'wrap_up_done' });
     await this.customers.send(contact, 'conversation:state', { contactId, state: 'closed', agentName: null });
   }
