@@ -18,6 +18,8 @@ export interface QueueView {
   overflowQueueId: string | null;
   steps: RoutingStep[];
   stickySeconds: number;
+  /** sent to a waiting customer when a step applies the after-hours action */
+  afterHoursMessage: string | null;
   active: boolean;
   agentIds: string[];
 }
@@ -34,6 +36,7 @@ const COLUMNS: Record<keyof Omit<QueueInput, 'agentIds'>, { column: string; json
   overflowQueueId: { column: 'overflow_queue_id' },
   steps: { column: 'steps', json: true },
   stickySeconds: { column: 'sticky_seconds' },
+  afterHoursMessage: { column: 'after_hours_message' },
   active: { column: 'active' },
 };
 
@@ -167,6 +170,7 @@ export class QueuesService {
       overflowQueueId: r.overflow_queue_id,
       steps: r.steps,
       stickySeconds: r.sticky_seconds,
+      afterHoursMessage: r.after_hours_message,
       active: r.active,
       agentIds: r.agent_ids,
     }));

@@ -20,6 +20,7 @@ export interface QueueSpec {
   overflowQueueId?: string | null;
   steps?: { afterSeconds: number; requiredSkills?: Record<string, number>; addQueueIds?: string[]; action?: 'overflow' | 'after_hours' }[];
   stickySeconds?: number;
+  afterHoursMessage?: string | null;
   agentIds?: string[];
 }
 

@@ -40,7 +40,12 @@ export class InboundProcessor extends ResilientWorkerHost implements OnApplicati
     @InjectConfig() private readonly config: ResolvedConfig,
   ) {
     super();
-    this.batcher = new MicroBatcher((jobs) => this.inbound.ingestMany(jobs), INGEST_BATCH);
+    this.batcher = new MicroBatcher(async (jobs) => {
+      const started = Date.now();
+      const results = await this.inbound.ingestMany(jobs);
+      this.logger.debug(`ingested ${jobs.length} in ${Date.now() - started} ms`);
+      return results;
+    }, INGEST_BATCH, 4);
   }
 
   onApplicationBootstrap(): void {

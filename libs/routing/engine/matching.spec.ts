@@ -1,5 +1,5 @@
 import type { Channel } from '@cc/shared';
-import { currentStep, dueForOverflow, matchWaiting, priorityScore, requirementsAt } from './matching';
+import { currentStep, dueForAfterHours, dueForOverflow, matchWaiting, priorityScore, requirementsAt } from './matching';
 import type { AgentState, QueuePolicy, WaitingItem } from './routing-model';
 
 const NOW = 1_800_000_000_000;
@@ -166,6 +166,15 @@ describe('steps and overflow', () => {
   it('finds the current step from the time in the queue', () => {
     const q = queue({ steps: [{ afterSeconds: 30 }, { afterSeconds: 90 }, { afterSeconds: 300, action: 'after_hours' }] });
     expect([0, 29, 30, 89, 90, 301].map((s) => currentStep(q, item('c', { queueEnteredAt: NOW - s * 1000 }), NOW))).toEqual([0, 0, 1, 1, 2, 3]);
+  });
+
+  it('applies the after-hours action from its step on, and overflows with it only when an overflow queue is set', () => {
+    const q = queue({ steps: [{ afterSeconds: 300, action: 'after_hours' }] });
+    expect(dueForAfterHours(q, item('c', { queueEnteredAt: NOW - 299_000 }), NOW)).toBe(false);
+    expect(dueForAfterHours(q, item('c', { queueEnteredAt: NOW - 301_000 }), NOW)).toBe(true);
+    expect(dueForAfterHours(q, item('t', { kind: 'transfer', queueEnteredAt: NOW - 301_000 }), NOW)).toBe(false);
+    expect(dueForOverflow(q, item('c', { queueEnteredAt: NOW - 301_000 }), NOW)).toBe(false);
+    expect(dueForOverflow({ ...q, overflowQueueId: 'night' }, item('c', { queueEnteredAt: NOW - 301_000 }), NOW)).toBe(true);
   });
 
   it('is due for overflow past the maximum wait or at an overflow step, only with an overflow queue', () => {

@@ -38,7 +38,13 @@ export function dueForOverflow(queue: QueuePolicy, item: WaitingItem, now: numbe
   const waited = (now - item.queueEnteredAt) / 1000;
   if (queue.maxWaitSeconds !== null && waited >= queue.maxWaitSeconds) return true;
   const step = currentStep(queue, item, now);
-  return queue.steps.slice(0, step).some((s) => s.action === 'overflow');
+  return queue.steps.slice(0, step).some((s) => s.action === 'overflow' || s.action === 'after_hours');
+}
+
+/** Whether a step the item has reached applies the queue's after-hours action (an automatic reply). */
+export function dueForAfterHours(queue: QueuePolicy, item: WaitingItem, now: number): boolean {
+  if (item.kind !== 'contact') return false;
+  return queue.steps.slice(0, currentStep(queue, item, now)).some((s) => s.action === 'after_hours');
 }
 
 export const hasFreeCapacity = (a: AgentState) =>

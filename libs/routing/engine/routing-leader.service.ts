@@ -4,11 +4,12 @@ import { randomUUID } from 'node:crypto';
 import { Client, type Notification } from 'pg';
 import { DataSource } from 'typeorm';
 import type { ResolvedConfig } from '@cc/config';
-import { type RoutingSignal, routingChannel } from '@cc/shared';
+import { type Channel, type RoutingSignal, routingChannel } from '@cc/shared';
 import { InjectConfig, RealtimeService } from '@cc/platform';
 import { ContactLifecycleService } from '../contact-lifecycle.service';
 import { OfferViewsService } from '../offer-views.service';
-import { dueForOverflow, matchWaiting, priorityScore } from './matching';
+import { CustomerChannelService } from '../customer-channel.service';
+import { dueForAfterHours, dueForOverflow, matchWaiting, priorityScore } from './matching';
 import type { AgentState, QueuePolicy, WaitingItem } from './routing-model';
 import { RoutingStore } from './routing-store';
 import { TxSnapshot } from './tx-snapshot';
@@ -21,6 +22,8 @@ const TIME_TICK_MS = 1_000;
 /** a full reload now and then heals any drift between memory and the database */
 const FULL_RELOAD_MS = 60_000;
 const POSITION_FLUSH_MS = 1_000;
+/** a waiting customer hears of a new place in the queue at most this often */
+const POSITION_EVERY_MS = 5_000;
 
 /**
  * The routing engine's single active matcher. Every worker process runs one of these; the one that
@@ -45,7 +48,9 @@ export class RoutingLeaderService implements OnApplicationBootstrap, OnModuleDes
   private offerTimers = new Map<string, NodeJS.Timeout>();
   /** offers made per queue, recent times: the basis of the estimated wait */
   private dequeues = new Map<string, number[]>();
-  private lastPositions = new Map<string, number>();
+  /** contacts whose after-hours action has been applied (the database remembers it across leaders) */
+  private afterHoursDone = new Set<string>();
+  private lastPositions = new Map<string, { position: number; at: number }>();
 
   /** signals not yet applied, with the id of the transaction that sent them (null: our own follow-ups) */
   private pending: { x: bigint | null; s: RoutingSignal }[] = [];
@@ -63,6 +68,7 @@ export class RoutingLeaderService implements OnApplicationBootstrap, OnModuleDes
     private readonly views: OfferViewsService,
     private readonly lifecycle: ContactLifecycleService,
     private readonly realtime: RealtimeService,
+    private readonly customers: CustomerChannelService,
   ) {
     this.store = new RoutingStore(config.reofferCooldownMs, config.transferWindowMs);
   }
@@ -259,6 +265,7 @@ export class RoutingLeaderService implements OnApplicationBootstrap, OnModuleDes
     try {
       await this.applyPending();
       const now = Date.now();
+      await this.afterHoursDue(now);
       await this.overflowDue(now);
       const decisions = matchWaiting(this.queues, this.agents, this.waiting.values(), now).map((d) => ({ ...d, offerId: randomUUID() }));
       if (decisions.length === 0) return;
@@ -311,6 +318,30 @@ export class RoutingLeaderService implements OnApplicationBootstrap, OnModuleDes
     await Promise.all(decisions.map((d) => (views.has(d.offerId) ? this.realtime.toAgent(d.agentId, 'offer', views.get(d.offerId)!) : undefined)));
   }
 
+  private async afterHoursDue(now: number): Promise<void> {
+    const due: string[] = [];
+    for (const item of this.waiting.values()) {
+      const queue = this.queues.get(item.queueId);
+      if (queue && !this.afterHoursDone.has(item.contactId) && dueForAfterHours(queue, item, now)) due.push(item.contactId);
+    }
+    if (due.length === 0) return;
+    const replies = await this.store.afterHours(this.db, due);
+    due.forEach((id) => this.afterHoursDone.add(id));
+    await Promise.all(
+      replies.map((r) =>
+        this.customers.send({ channel: r.channel as Channel, address: r.address }, 'message', {
+          id: r.id,
+          contactId: r.contact_id,
+          direction: 'outbound',
+          author: { type: 'system', id: null, name: null },
+          text: r.body,
+          clientMessageId: null,
+          createdAt: new Date(r.created_at).toISOString(),
+        }),
+      ),
+    );
+  }
+
   private async overflowDue(now: number): Promise<void> {
     const moves: { contactId: string; from: string; to: string }[] = [];
     for (const item of this.waiting.values()) {
@@ -352,6 +383,7 @@ export class RoutingLeaderService implements OnApplicationBootstrap, OnModuleDes
       byQueue.set(w.queueId, [...(byQueue.get(w.queueId) ?? []), w]);
     }
     const seen = new Set<string>();
+    const emits: Promise<void>[] = [];
     for (const [queueId, items] of byQueue) {
       const queue = this.queues.get(queueId);
       if (!queue) continue;
@@ -360,17 +392,22 @@ export class RoutingLeaderService implements OnApplicationBootstrap, OnModuleDes
       for (const [i, item] of items.entries()) {
         seen.add(item.contactId);
         const position = i + 1;
-        if (this.lastPositions.get(item.contactId) === position) continue;
-        this.lastPositions.set(item.contactId, position);
+        const last = this.lastPositions.get(item.contactId);
+        if (last && (last.position === position || now - last.at < POSITION_EVERY_MS)) continue;
+        this.lastPositions.set(item.contactId, { position, at: now });
         if (item.channel !== 'chat' || !item.address) continue;
-        await this.realtime.toVisitor(item.address, 'queue:position', {
-          contactId: item.contactId,
-          position,
-          estimatedWaitSeconds: perOffer === null ? null : Math.round(position * perOffer),
-        });
+        emits.push(
+          this.realtime.toVisitor(item.address, 'queue:position', {
+            contactId: item.contactId,
+            position,
+            estimatedWaitSeconds: perOffer === null ? null : Math.round(position * perOffer),
+          }),
+        );
       }
     }
+    await Promise.all(emits);
     for (const id of this.lastPositions.keys()) if (!seen.has(id)) this.lastPositions.delete(id);
+    for (const id of this.afterHoursDone) if (!this.waiting.has(id)) this.afterHoursDone.delete(id);
   }
 
   /** Recent seconds between offers in a queue, or null when it has not moved lately. */

@@ -37,7 +37,10 @@ export interface RoutingStep {
   requiredSkills?: Record<string, number>;
   /** from this step on, agents of these queues may take the contact too */
   addQueueIds?: string[];
-  /** at this step: move to the overflow queue, or apply the queue's after-hours action */
+  /**
+   * at this step: move to the overflow queue; or apply the after-hours action: the queue's automatic
+   * reply to the customer, then the overflow queue if there is one (otherwise the contact keeps waiting)
+   */
   action?: 'overflow' | 'after_hours';
 }
 

@@ -179,6 +179,29 @@ export class RoutingStore {
     return new Map(rows.map((r: { offer_id: string; expires_at: string }) => [r.offer_id, Number(r.expires_at)]));
   }
 
+  /**
+   * Applies the after-hours action once per contact: records it and stores the queue's automatic
+   * reply. Returns the replies stored, to deliver.
+   */
+  async afterHours(q: Queryable, contactIds: string[]): Promise<{ id: string; contact_id: string; body: string; created_at: Date; channel: string; address: string }[]> {
+    if (contactIds.length === 0) return [];
+    return q.query(
+      `WITH due AS (
+         SELECT c.id, c.channel, c.address, q.after_hours_message AS text
+           FROM contacts c JOIN queues q ON q.id = c.queue_id
+          WHERE c.id = ANY($1) AND c.state = 'queued'
+            AND NOT EXISTS (SELECT 1 FROM contact_events e WHERE e.contact_id = c.id AND e.type = 'after_hours_action')
+       ), event AS (
+         INSERT INTO contact_events (contact_id, type, actor_type, reason) SELECT id, 'after_hours_action', 'system', 'routing_step' FROM due
+       ), reply AS (
+         INSERT INTO messages (contact_id, direction, author_type, body)
+         SELECT id, 'outbound', 'system', text FROM due WHERE text IS NOT NULL RETURNING id, contact_id, body, created_at
+       )
+       SELECT reply.*, due.channel, due.address FROM reply JOIN due ON due.id = reply.contact_id`,
+      [contactIds],
+    );
+  }
+
   /** Moves contacts to their overflow queue; returns the ids moved. */
   async overflow(q: Queryable, moves: { contactId: string; from: string; to: string }[]): Promise<string[]> {
     if (moves.length === 0) return [];

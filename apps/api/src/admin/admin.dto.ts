@@ -170,6 +170,12 @@ export class CreateQueueDto {
   @Min(0)
   @Max(3600)
   stickySeconds?: number;
+  @ApiPropertyOptional({ nullable: true, example: 'We are closed now and back at 8:00. Leave your message and we will answer then.' })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(1000)
+  afterHoursMessage?: string | null;
 }
 
 export class UpdateQueueDto extends PartialType(CreateQueueDto) {
