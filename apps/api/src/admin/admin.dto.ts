@@ -20,23 +20,28 @@ import {
 } from 'class-validator';
 import { CHANNELS, type Channel } from '@cc/shared';
 
-/** A map of skill name → level 1..5. */
-function IsSkillMap(): PropertyDecorator {
+/** A property that must be an object mapping names (letters, digits, _ or -) to numbers that pass `value`. */
+function IsNameMap(name: string, value: (n: unknown) => boolean, message: string): PropertyDecorator {
   return (target: object, propertyName: string | symbol) =>
     registerDecorator({
-      name: 'isSkillMap',
+      name,
       target: target.constructor,
       propertyName: String(propertyName),
       validator: {
         validate: (v: unknown) =>
-          typeof v === 'object' &&
-          v !== null &&
-          !Array.isArray(v) &&
-          Object.entries(v).every(([k, n]) => /^[a-z0-9_-]{1,40}$/i.test(k) && Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 5),
-        defaultMessage: () => 'must map skill names (letters, digits, _ or -) to levels 1 to 5',
+          typeof v === 'object' && v !== null && !Array.isArray(v) && Object.entries(v).every(([k, n]) => /^[a-z0-9_-]{1,40}$/i.test(k) && value(n)),
+        defaultMessage: () => message,
       },
     });
 }
+
+/** A map of skill name → level 1..5. */
+const IsSkillMap = () =>
+  IsNameMap('isSkillMap', (n) => Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 5, 'must map skill names (letters, digits, _ or -) to levels 1 to 5');
+
+/** A map of tier name → priority points. */
+const IsTierPoints = () =>
+  IsNameMap('isTierPoints', (n) => typeof n === 'number' && Number.isFinite(n) && Math.abs(n) <= 1000, 'must map tier names to points between -1000 and 1000');
 
 export class CapacityDto {
   @ApiPropertyOptional({ minimum: 0, maximum: 10 }) @IsOptional() @IsInt() @Min(0) @Max(10) voice?: number;
@@ -50,24 +55,6 @@ export class PriorityChannelsDto {
   @ApiPropertyOptional() @IsOptional() @IsNumber() @Min(-1000) @Max(1000) chat?: number;
   @ApiPropertyOptional() @IsOptional() @IsNumber() @Min(-1000) @Max(1000) sms?: number;
   @ApiPropertyOptional() @IsOptional() @IsNumber() @Min(-1000) @Max(1000) email?: number;
-}
-
-/** A map of tier name → priority points. */
-function IsTierPoints(): PropertyDecorator {
-  return (target: object, propertyName: string | symbol) =>
-    registerDecorator({
-      name: 'isTierPoints',
-      target: target.constructor,
-      propertyName: String(propertyName),
-      validator: {
-        validate: (v: unknown) =>
-          typeof v === 'object' &&
-          v !== null &&
-          !Array.isArray(v) &&
-          Object.entries(v).every(([k, n]) => /^[a-z0-9_-]{1,40}$/i.test(k) && typeof n === 'number' && Number.isFinite(n) && Math.abs(n) <= 1000),
-        defaultMessage: () => 'must map tier names to points between -1000 and 1000',
-      },
-    });
 }
 
 export class PriorityPolicyDto {
