@@ -36,7 +36,7 @@ export const envSchema = z.object({
   /** a contact transferred cold to a named agent waits for that agent this long before anyone in the queue may take it */
   TRANSFER_WINDOW_SECONDS: z.coerce.number().positive().default(60),
   OFFER_MISSES_BEFORE_AWAY: z.coerce.number().int().min(1).default(3),
-  /** how often lost timers and unrouted contacts are swept up (a safety net, not the main path) */
+  /** how often offers past their time are expired by a sweep (a safety net behind the routing leader's timers) */
   SWEEP_INTERVAL_SECONDS: z.coerce.number().positive().default(10),
   INBOUND_CONCURRENCY: z.coerce.number().int().min(1).default(64),
   TIMERS_CONCURRENCY: z.coerce.number().int().min(1).default(8),

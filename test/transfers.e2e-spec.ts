@@ -252,7 +252,7 @@ describe('transfers', () => {
       expect({ what, ack }).toMatchObject({ what, ack: { ok: false, error: { code } } });
       expect(ack.error.message.length).toBeGreaterThan(0);
     }
-    expect(await b.ack('contact:transfer-cancel', { contactId })).toMatchObject({ ok: false, error: { code: 'invalid_state' } });
+    expect(await b.ack('contact:transfer-cancel', { contactId })).toMatchObject({ ok: false, error: { code: 'not_found' } });
 
     // a second transfer while a warm one is pending is refused too
     const c = await desk({ queueIds: [] });

@@ -74,7 +74,7 @@ export class ContactsQueryService {
   async routingLog(id: string, reader: Principal): Promise<{ contactId: string; decisions: ContactEventView[] }> {
     const detail = await this.detail(id, reader);
     const ROUTING_EVENTS = ['queued', 'offered', 'rejected', 'offer_timeout', 'accepted', 'overflowed', 'transferred', 'transfer_requested',
-      'transfer_offered', 'transfer_rejected', 'transfer_offer_timeout', 'transfer_accepted', 'transfer_failed', 'transfer_cancelled', 'abandoned'];
+      'transfer_offered', 'transfer_rejected', 'transfer_offer_timeout', 'transfer_accepted', 'transfer_failed', 'transfer_cancelled', 'after_hours_action', 'abandoned'];
     return { contactId: id, decisions: detail.events.filter((e) => ROUTING_EVENTS.includes(e.type)) };
   }
 

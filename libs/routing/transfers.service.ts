@@ -80,7 +80,8 @@ export class TransfersService {
   async cancel(agentId: string, contactId: string): Promise<void> {
     const revoked = await this.lifecycle.transaction(async (m, signals) => {
       const [c]: HeldContact[] = await m.query(`SELECT ${HELD_COLUMNS} FROM contacts WHERE id = $1 AND agent_id = $2 FOR UPDATE`, [contactId, agentId]);
-      if (!c?.pending_transfer) throw new DomainError(ErrorCode.InvalidState, 'no transfer in progress');
+      if (!c) throw await this.lifecycle.contactProblem(agentId, contactId, 'active');
+      if (!c.pending_transfer) throw new DomainError(ErrorCode.InvalidState, 'no transfer in progress');
       await m.query(`UPDATE contacts SET pending_transfer = NULL, updated_at = now() WHERE id = $1`, [contactId]);
       const [offer] = await updateReturning(
         m,

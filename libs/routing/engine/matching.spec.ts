@@ -131,6 +131,12 @@ describe('matchWaiting', () => {
     expect(matchWaiting(queues, agents, [expired], NOW)[0].agentId).toBe('other');
   });
 
+  it('skips stickiness at once when the last agent could not take it anyway (declined it, lacks a skill)', () => {
+    const { queues, agents } = setup([agent('last'), agent('other', { idleSince: NOW })]);
+    const declined = item('c', { preferredAgentId: 'last', preferredUntil: NOW + 10_000, excluded: new Map([['last', NOW + 5_000]]) });
+    expect(matchWaiting(queues, agents, [declined], NOW)[0].agentId).toBe('other');
+  });
+
   it('skips stickiness at once when the last agent is not available', () => {
     const { queues, agents } = setup([agent('last', { presence: 'offline' }), agent('other')]);
     const sticky = item('c', { preferredAgentId: 'last', preferredUntil: NOW + 10_000 });

@@ -113,10 +113,12 @@ export function matchWaiting(queues: Map<string, QueuePolicy>, agents: Map<strin
     let eligible: AgentState[];
     let reason: string;
     const preferred = item.preferredAgentId && now < item.preferredUntil ? agents.get(item.preferredAgentId) : undefined;
-    if (preferred && (item.preferredDirect || preferred.presence === 'available')) {
+    const why = preferred ? ineligibility(preferred, item, skills, !item.preferredDirect, now) : null;
+    // the customer's last agent is worth waiting for only while they are merely full; a named transfer target always is
+    const worthWaiting = preferred && (item.preferredDirect || (pool.has(preferred.id) && (why === null || why === 'no_capacity' || why === 'voice_call')));
+    if (preferred && worthWaiting) {
       // a named agent (transfer) or the customer's last agent (sticky) gets the first chance; the item waits for them
-      const fit = ineligibility(preferred, item, skills, !item.preferredDirect, now) === null && (item.preferredDirect || pool.has(preferred.id));
-      eligible = fit ? [preferred] : [];
+      eligible = why === null ? [preferred] : [];
       reason = item.preferredDirect ? 'transfer_to_named_agent' : 'sticky_last_agent';
     } else {
       eligible = [...free].filter((a) => pool.has(a.id) && ineligibility(a, item, skills, true, now) === null);

@@ -61,6 +61,7 @@ export class RoutingLeaderService implements OnApplicationBootstrap, OnModuleDes
   private passRunning = false;
   private passAgain = false;
   private passScheduled = false;
+  private reloadAfterPass = false;
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -144,6 +145,11 @@ export class RoutingLeaderService implements OnApplicationBootstrap, OnModuleDes
    */
   private async reload(): Promise<void> {
     if (!this.leading || this.reloading) return;
+    if (this.passRunning) {
+      // a pass writing offers after the snapshot was read would lose their timers: reload once it is done
+      this.reloadAfterPass = true;
+      return;
+    }
     this.reloading = true;
     try {
       await this.db.transaction('REPEATABLE READ', async (m) => {
@@ -260,6 +266,10 @@ export class RoutingLeaderService implements OnApplicationBootstrap, OnModuleDes
   /** One matching pass: overflow what is due, match, write the offers in one statement, deliver them. */
   private async pass(): Promise<void> {
     if (!this.leading || this.passRunning) return;
+    if (this.reloading) {
+      this.passAgain = true;
+      return;
+    }
     this.passRunning = true;
     this.passAgain = false;
     try {
@@ -305,6 +315,11 @@ export class RoutingLeaderService implements OnApplicationBootstrap, OnModuleDes
       if (this.leading) this.logger.error(`routing pass failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     } finally {
       this.passRunning = false;
+      if (this.reloadAfterPass) {
+        this.reloadAfterPass = false;
+        this.busy = this.reload();
+        return;
+      }
       // our own follow-ups (re-reads after a decision did not stick) wait for the next tick, so a
       // disagreement with the database cannot spin; news from other processes runs a pass at once
       if (this.passAgain) this.schedulePass();

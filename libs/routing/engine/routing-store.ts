@@ -149,8 +149,6 @@ export class RoutingStore {
          UPDATE agent_capacities ac SET load = ac.load + n.n
            FROM (SELECT agent_id, channel, count(*)::int AS n FROM done GROUP BY agent_id, channel) n
           WHERE ac.agent_id = n.agent_id AND ac.channel = n.channel
-       ), idle AS (
-         UPDATE agents SET idle_since = now() WHERE user_id IN (SELECT agent_id FROM done)
        ), offers AS (
          INSERT INTO contact_offers (id, contact_id, agent_id, status, kind, expires_at)
          SELECT offer_id, contact_id, agent_id, 'pending', CASE kind WHEN 'contact' THEN 'route' ELSE 'transfer' END,
