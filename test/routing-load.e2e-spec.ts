@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { connectAgent, connectVisitor, eventually, login, type AgentClient, type
 import { spawnApp, type RunningProcess } from './support/processes';
 import { simulateAgent } from './support/simulated-agent';
 import { priorityViolations, routingViolations } from './support/invariants';
+import { recordWaitingSignals, type WaitingSignals } from './support/signal-recorder';
 
 const AGENTS = 110;
 const CONTACTS = 2_000;
@@ -17,7 +19,12 @@ const BATCH = 100;
 const isVip = (k: number) => k % 5 === 0;
 /** one contact in three goes to the queue that needs a skill only some agents have */
 const queueOf = (k: number) => (k % 3 === 2 ? 'Billing' : 'Support');
-/** an offer may miss a VIP whose "waiting" signal was still on its way to the matcher */
+/**
+ * The agents come online only once this many batches wait, so VIPs and others compete for agents
+ * (with agents to spare, every contact is offered at once and priority would decide nothing).
+ */
+const BACKLOG_BATCHES = 4;
+/** an offer may miss a VIP whose "waiting" signal was still on its way to the matcher (from its commit) */
 const SIGNAL_GRACE_MS = 250;
 const PRIORITY = { tiers: { vip: 1000 }, agingPerMinute: 0 };
 
@@ -58,6 +65,7 @@ const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math
 describe('routing under load: two APIs, two workers, 110 agents, 2,000 chats', () => {
   let env: Record<string, string>;
   let db: Client;
+  let signals: WaitingSignals;
   const apis: { process: RunningProcess; url: string }[] = [];
   const workers: RunningProcess[] = [];
   const agents: AgentClient[] = [];
@@ -70,6 +78,8 @@ describe('routing under load: two APIs, two workers, 110 agents, 2,000 chats', (
     env = await testEnv({ SWEEP_INTERVAL_SECONDS: '1' });
     db = new Client({ connectionString: env.DATABASE_URL });
     await db.connect();
+    // when each contact's queueing committed, as the router learns it (the database keeps no commit times)
+    signals = await recordWaitingSignals(env.DATABASE_URL, env.QUEUE_PREFIX);
     const ports = [await freePort(), await freePort()];
     // all four at once: migrations and the demo seed are safe to race
     const [a, b, ...ws] = await Promise.all([
@@ -89,6 +99,7 @@ describe('routing under load: two APIs, two workers, 110 agents, 2,000 chats', (
     for (const s of sims) s.stop();
     for (const a of agents) a.close();
     await Promise.all([...apis.map((a) => a.process.stop()), ...workers.map((w) => w.stop())]);
+    await signals?.stop();
     await db?.end();
   }, 60_000);
 
@@ -128,7 +139,6 @@ describe('routing under load: two APIs, two workers, 110 agents, 2,000 chats', (
           const agent = await connectAgent(api, await login(api, email, 'load-agent-pw'));
           agents.push(agent);
           sims.push(simulateAgent(agent, { acceptDelayMs: [0, 30], handleMs: [20, 120], reply: i % 4 === 0 }));
-          expect(await agent.ack('presence:set', { state: 'available' })).toMatchObject({ ok: true });
         },
       );
       const eligibleForBilling = Array.from({ length: AGENTS }, (_, i) => (skillsOf(i).billing ?? 0) >= 2).filter(Boolean).length;
@@ -139,18 +149,35 @@ describe('routing under load: two APIs, two workers, 110 agents, 2,000 chats', (
       const visitorIds: string[] = [];
       const vipCustomers = new Map<string, string>();
       const ackErrors: unknown[] = [];
+      let backlog = { waiting: 0, vip: 0 };
+      let onlineAt = new Date();
       for (let from = 0; from < CONTACTS; from += BATCH) {
+        if (from === BACKLOG_BATCHES * BATCH) {
+          await eventually(
+            async () => (await db.query(`SELECT count(*)::int AS n FROM contacts WHERE address = ANY($1)`, [visitorIds])).rows[0].n === from,
+            30_000,
+            'the backlog to be stored',
+          );
+          backlog = (
+            await db.query(
+              `SELECT count(*)::int AS waiting, count(*) FILTER (WHERE cu.tier = 'vip')::int AS vip
+                 FROM contacts c JOIN customers cu ON cu.id = c.customer_id WHERE c.state = 'queued'`,
+            )
+          ).rows[0];
+          onlineAt = new Date();
+          const online = await Promise.all(agents.map((a) => a.ack('presence:set', { state: 'available' })));
+          expect(online.filter((a) => !a.ok)).toEqual([]);
+        }
         const ks = Array.from({ length: Math.min(BATCH, CONTACTS - from) }, (_, j) => from + j);
         const batch: VisitorClient[] = await Promise.all(ks.map((k) => connectVisitor(apis[k % 2].url)));
-        const vips = ks.flatMap((k, j) => (isVip(k) ? [batch[j].visitorId] : []));
+        const vips = ks.flatMap((k, j) => (isVip(k) ? [{ visitorId: batch[j].visitorId, customerId: randomUUID() }] : []));
         if (vips.length) {
-          const created = await db.query(
-            `WITH c AS (INSERT INTO customers (name, tier) SELECT 'VIP ' || v, 'vip' FROM unnest($1::text[]) v RETURNING id, name),
-                  i AS (INSERT INTO customer_identities (customer_id, kind, value) SELECT id, 'webchat', substr(name, 5) FROM c)
-             SELECT id, substr(name, 5) AS visitor_id FROM c`,
-            [vips],
+          await db.query(
+            `WITH c AS (INSERT INTO customers (id, tier) SELECT unnest($1::uuid[]), 'vip')
+             INSERT INTO customer_identities (customer_id, kind, value) SELECT id, 'webchat', value FROM unnest($1::uuid[], $2::text[]) AS v(id, value)`,
+            [vips.map((v) => v.customerId), vips.map((v) => v.visitorId)],
           );
-          for (const r of created.rows) vipCustomers.set(r.visitor_id, r.id);
+          for (const v of vips) vipCustomers.set(v.visitorId, v.customerId);
         }
         const acks = await Promise.all(batch.map((v, j) => v.say(`question ${ks[j]}`, { queue: queueOf(ks[j]) })));
         ackErrors.push(...acks.filter((a) => !a.ok));
@@ -168,7 +195,7 @@ describe('routing under load: two APIs, two workers, 110 agents, 2,000 chats', (
       );
       const durationMs = Date.now() - started;
 
-      // the summary first, so a failing run still shows it; the waits by tier show priority at work
+      // the summary first, so a failing run still shows it; the waits by tier and the first offers show priority at work
       const waits = await db.query(
         `SELECT q.name AS queue, cu.tier, extract(epoch FROM o.created_at - e.created_at) * 1000 AS ms
            FROM contacts c JOIN queues q ON q.id = c.queue_id JOIN customers cu ON cu.id = c.customer_id
@@ -182,12 +209,25 @@ describe('routing under load: two APIs, two workers, 110 agents, 2,000 chats', (
         const key = `${r.queue}/${r.tier}`;
         groups.set(key, [...(groups.get(key) ?? []), Number(r.ms)]);
       }
+      const queuedAt = await db.query(
+        `SELECT c.id, extract(epoch FROM e.created_at) * 1000 AS at FROM contacts c JOIN contact_events e ON e.contact_id = c.id AND e.type = 'queued'
+          WHERE c.address = ANY($1)`,
+        [visitorIds],
+      );
+      const commitLags = queuedAt.rows.flatMap((r) => (signals.arrivals.has(r.id) ? [signals.arrivals.get(r.id)![0] - Number(r.at)] : [])).sort((x, y) => x - y);
       const offers = await db.query(`SELECT count(*)::int AS n, count(*) FILTER (WHERE status <> 'accepted')::int AS unaccepted FROM contact_offers`);
+      const firstOffers = await db.query(
+        `SELECT count(*) FILTER (WHERE tier = 'vip')::int AS vip FROM (
+           SELECT cu.tier FROM contact_offers o JOIN contacts c ON c.id = o.contact_id JOIN customers cu ON cu.id = c.customer_id
+            WHERE o.created_at >= $1 ORDER BY o.created_at LIMIT $2) f`,
+        [onlineAt, backlog.vip],
+      );
       console.log(
         [
           `routing-load: ${CONTACTS} contacts (${vipCustomers.size} VIP) through 2 APIs and 2 workers to ${AGENTS} agents`,
           `  pushed in ${(pushedMs / 1000).toFixed(1)} s, all closed after ${(durationMs / 1000).toFixed(1)} s: ${((CONTACTS * 1000) / durationMs).toFixed(0)} contacts routed and handled per second`,
-          `  offers: ${offers.rows[0].n} (${offers.rows[0].unaccepted} not accepted)`,
+          `  agents came online with ${backlog.waiting} contacts waiting (${backlog.vip} VIP); the first ${backlog.vip} offers then went to ${firstOffers.rows[0].vip} VIPs`,
+          `  offers: ${offers.rows[0].n} (${offers.rows[0].unaccepted} not accepted); commits seen ${percentile(commitLags, 50).toFixed(0)} ms (p50), ${percentile(commitLags, 99).toFixed(0)} ms (p99) after the 'queued' write`,
           ...[...groups.entries()].sort().map(([key, ms]) => {
             const sorted = ms.sort((x, y) => x - y);
             return `  wait to offer ${key}: n=${sorted.length} p50=${percentile(sorted, 50).toFixed(0)} ms p95=${percentile(sorted, 95).toFixed(0)} ms max=${sorted[sorted.length - 1].toFixed(0)} ms`;
@@ -226,7 +266,8 @@ describe('routing under load: two APIs, two workers, 110 agents, 2,000 chats', (
       const load = await db.query(`SELECT COALESCE(sum(load), 0)::int AS held FROM agent_capacities`);
       expect(load.rows[0].held).toBe(0);
       expect(sims.flatMap((s) => s.stats.errors)).toEqual([]);
-      expect(await priorityViolations(db, SIGNAL_GRACE_MS)).toEqual([]);
+      expect(signals.arrivals.size).toBeGreaterThanOrEqual(CONTACTS);
+      expect(await priorityViolations(db, SIGNAL_GRACE_MS, signals.arrivals)).toEqual([]);
     },
     200_000,
   );

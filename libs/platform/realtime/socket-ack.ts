@@ -4,6 +4,20 @@ import { type Ack, DomainError, ErrorCode } from '@cc/shared';
 const logger = new Logger('SocketErrors');
 
 /**
+ * Runs the setup of a new connection; if it fails, the client is told (`server:error` with a code) and
+ * disconnected, to reconnect later, and the failure is logged. Nothing escapes to crash the process.
+ */
+export async function closeOnFailure(socket: { emit(event: string, payload: unknown): unknown; disconnect(close?: boolean): unknown }, setup: () => Promise<void>): Promise<void> {
+  try {
+    await setup();
+  } catch (e) {
+    logger.error(`socket setup failed: ${e instanceof Error ? e.message : String(e)}`);
+    socket.emit('server:error', { code: ErrorCode.Internal, message: 'the server could not set up this connection; try again' });
+    socket.disconnect(true);
+  }
+}
+
+/**
  * Runs a socket command and turns its outcome into an acknowledgement: `{ok: true, ...result}` or
  * `{ok: false, error: {code, message}}`. A bug answers internal_error and is logged; it never drops the socket.
  */

@@ -10,7 +10,7 @@ import {
 } from '@nestjs/websockets';
 import type { Namespace as IoNamespace, Socket } from 'socket.io';
 import { type AgentProfile, AgentsService } from '@cc/agents';
-import { acknowledge, JobsService, parsePayload, type Principal, TokensService } from '@cc/platform';
+import { acknowledge, closeOnFailure, JobsService, parsePayload, type Principal, TokensService } from '@cc/platform';
 import { ContactLifecycleService, OfferViewsService, TransfersService } from '@cc/routing';
 import {
   type AgentContactView,
@@ -80,8 +80,11 @@ export class AgentsGateway implements OnGatewayInit, OnGatewayConnection, OnGate
   }
 
   async handleConnection(socket: AgentSocket): Promise<void> {
-    await socket.join(agentRoom(socket.data.agent.id));
-    socket.emit('agent:state', await this.state(socket.data.agent.id));
+    // Nest drops this promise: a failure (the database refusing a connection, say) must end here, not the process
+    await closeOnFailure(socket, async () => {
+      await socket.join(agentRoom(socket.data.agent.id));
+      socket.emit('agent:state', await this.state(socket.data.agent.id));
+    });
   }
 
   async handleDisconnect(socket: AgentSocket): Promise<void> {

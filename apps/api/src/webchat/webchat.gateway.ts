@@ -8,7 +8,7 @@ import {
 } from '@nestjs/websockets';
 import type { Namespace as IoNamespace, Socket } from 'socket.io';
 import { WebchatService } from '@cc/channels/webchat';
-import { acknowledge, parsePayload, TokensService } from '@cc/platform';
+import { acknowledge, closeOnFailure, parsePayload, TokensService } from '@cc/platform';
 import { DomainError, ErrorCode, Namespace, visitorRoom } from '@cc/shared';
 import { VisitorMessageDto, VisitorTypingDto } from './webchat.dto';
 
@@ -36,8 +36,11 @@ export class WebchatGateway implements OnGatewayInit, OnGatewayConnection {
   }
 
   async handleConnection(socket: VisitorSocket): Promise<void> {
-    await socket.join(visitorRoom(socket.data.visitorId));
-    socket.emit('conversation', await this.webchat.conversation(socket.data.visitorId));
+    // Nest drops this promise: a failure (the database refusing a connection, say) must end here, not the process
+    await closeOnFailure(socket, async () => {
+      await socket.join(visitorRoom(socket.data.visitorId));
+      socket.emit('conversation', await this.webchat.conversation(socket.data.visitorId));
+    });
   }
 
   @SubscribeMessage('message:send')
