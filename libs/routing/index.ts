@@ -6,3 +6,4 @@ export * from './transfers.service';
 export * from './customer-channel.service';
 export * from './engine/routing-leader.service';
 export type { PriorityPolicy, RoutingStep } from './engine/routing-model';
+export * from './routing-audit';

@@ -19,6 +19,7 @@ import { io, type Socket } from 'socket.io-client';
 import { Queue, Worker } from 'bullmq';
 import IORedis from 'ioredis';
 import { loadConfig } from '@cc/config';
+import { auditRouting } from '@cc/routing';
 
 const args = new Map<string, string>();
 process.argv.slice(2).forEach((a, i, all) => a.startsWith('--') && args.set(a.slice(2), all[i + 1]));
@@ -205,25 +206,7 @@ async function main(): Promise<void> {
   const db = new Client({ connectionString: dbUrl.toString() });
   await db.connect();
   const [{ n: stored }] = (await db.query(`SELECT count(*)::int AS n FROM messages WHERE direction = 'inbound'`)).rows;
-  const [{ n: doubleAssigned }] = (
-    await db.query(
-      `SELECT count(DISTINCT a.contact_id)::int AS n FROM contact_offers a JOIN contact_offers b
-          ON a.contact_id = b.contact_id AND a.id < b.id
-         AND (tstzrange(a.created_at, COALESCE(a.resolved_at, 'infinity')) && tstzrange(b.created_at, COALESCE(b.resolved_at, 'infinity'))
-              OR (a.status = 'accepted' AND b.status = 'accepted'))`,
-    )
-  ).rows;
-  const [{ n: capacityOverruns }] = (
-    await db.query(
-      `WITH holds AS (
-         SELECT o.agent_id, c.channel, o.created_at AS s,
-                CASE WHEN o.status = 'accepted' THEN COALESCE(c.closed_at, 'infinity') ELSE COALESCE(o.resolved_at, 'infinity') END AS e
-           FROM contact_offers o JOIN contacts c ON c.id = o.contact_id),
-       steps AS (SELECT agent_id, channel, s AS at, 1 AS d FROM holds UNION ALL SELECT agent_id, channel, e, -1 FROM holds WHERE e < 'infinity'),
-       running AS (SELECT agent_id, channel, sum(d) OVER (PARTITION BY agent_id, channel ORDER BY at, d ROWS UNBOUNDED PRECEDING) AS held FROM steps)
-       SELECT count(*)::int AS n FROM running r JOIN agent_capacities cap USING (agent_id, channel) WHERE r.held > cap.capacity`,
-    )
-  ).rows;
+  const audit = await auditRouting(db);
   await db.end();
 
   agents.forEach((s) => s.disconnect());
@@ -238,8 +221,8 @@ async function main(): Promise<void> {
     routedPerSec: Math.round((offered.size / Math.max(pushedFor, routedFor)) * 10) / 10,
     offerLatencyMs: { p50: pct(offerLatency, 50), p95: pct(offerLatency, 95), p99: pct(offerLatency, 99) },
     lost: Math.max(0, acked - stored) + Math.max(0, acked - offered.size),
-    doubleAssigned,
-    capacityOverruns,
+    doubleAssigned: audit.doubleAssigned.length,
+    capacityOverruns: audit.capacityOverruns.length,
     baselineQueueHopMs,
     skippedNoIdleVisitor: starved,
   };
