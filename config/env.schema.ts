@@ -33,7 +33,10 @@ export const envSchema = z.object({
   OFFER_REOFFER_COOLDOWN_SECONDS: z.coerce.number().min(0).default(60),
   /** an agent whose last socket closed is set offline after this grace (a page reload keeps their state) */
   AGENT_DISCONNECT_GRACE_SECONDS: z.coerce.number().min(0).default(20),
-  /** a contact transferred cold to a named agent waits for that agent this long before anyone in the queue may take it */
+  /**
+   * a cold transfer to a named agent waits this long for them before anyone in the queue may take it;
+   * a warm transfer no second agent has accepted in this time fails back to the first agent
+   */
   TRANSFER_WINDOW_SECONDS: z.coerce.number().positive().default(60),
   OFFER_MISSES_BEFORE_AWAY: z.coerce.number().int().min(1).default(3),
   /** how often offers past their time are expired by a sweep (a safety net behind the routing leader's timers) */

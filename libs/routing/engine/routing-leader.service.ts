@@ -276,6 +276,7 @@ export class RoutingLeaderService implements OnApplicationBootstrap, OnModuleDes
       await this.applyPending();
       const now = Date.now();
       await this.afterHoursDue(now);
+      await this.transfersDue(now);
       await this.overflowDue(now);
       const decisions = matchWaiting(this.queues, this.agents, this.waiting.values(), now).map((d) => ({ ...d, offerId: randomUUID() }));
       if (decisions.length === 0) return;
@@ -331,6 +332,18 @@ export class RoutingLeaderService implements OnApplicationBootstrap, OnModuleDes
     const views = await this.views.offers(decisions.map((d) => d.offerId));
     // an offer that never reaches its agent still expires on its timer and is routed again
     await Promise.all(decisions.map((d) => (views.has(d.offerId) ? this.realtime.toAgent(d.agentId, 'offer', views.get(d.offerId)!) : undefined)));
+  }
+
+  /** A warm transfer no second agent took within the transfer window fails back to its first agent. */
+  private async transfersDue(now: number): Promise<void> {
+    const due = [...this.waiting.values()].filter((w) => w.kind === 'transfer' && now - w.queueEnteredAt >= this.config.transferWindowMs);
+    if (due.length === 0) return;
+    const failed = await this.store.expireTransfers(
+      this.db,
+      due.map((w) => w.contactId),
+    );
+    for (const w of due) this.waiting.delete(w.contactId);
+    await Promise.all(failed.map((f) => this.realtime.toAgent(f.agent_id, 'transfer:failed', { contactId: f.id, reason: 'not_accepted' })));
   }
 
   private async afterHoursDue(now: number): Promise<void> {

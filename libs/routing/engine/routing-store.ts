@@ -200,6 +200,26 @@ export class RoutingStore {
     );
   }
 
+  /**
+   * Gives up warm transfers nobody took in time: the contact stays with its agent. Returns the
+   * contacts and the agents to tell.
+   */
+  async expireTransfers(q: Queryable, contactIds: string[]): Promise<{ id: string; agent_id: string }[]> {
+    if (contactIds.length === 0) return [];
+    return q.query(
+      `WITH failed AS (
+         UPDATE contacts c SET pending_transfer = NULL, updated_at = now()
+          WHERE c.id = ANY($1) AND c.state = 'active' AND c.pending_transfer IS NOT NULL
+            AND NOT EXISTS (SELECT 1 FROM contact_offers o WHERE o.contact_id = c.id AND o.status = 'pending')
+         RETURNING c.id, c.agent_id
+       ), event AS (
+         INSERT INTO contact_events (contact_id, type, actor_type, reason) SELECT id, 'transfer_failed', 'system', 'no_agent_in_time' FROM failed
+       )
+       SELECT id, agent_id FROM failed`,
+      [contactIds],
+    );
+  }
+
   /** Moves contacts to their overflow queue; returns the ids moved. */
   async overflow(q: Queryable, moves: { contactId: string; from: string; to: string }[]): Promise<string[]> {
     if (moves.length === 0) return [];
