@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, Repository } from 'typeorm';
 import type { ResolvedConfig } from '@cc/config';
-import { type CustomerSummary, DomainError, ErrorCode, type IdentityKind, type RoutingSignal } from '@cc/shared';
+import { DomainError, ErrorCode, type IdentityKind, type RoutingSignal } from '@cc/shared';
 import { InjectConfig, signalRouting } from '@cc/platform';
 import { Customer } from './customer.entity';
 import { CustomerIdentity } from './customer-identity.entity';
@@ -21,16 +21,6 @@ export interface CustomerUpdate {
   preferences?: Record<string, unknown>;
   notes?: string;
 }
-
-export const toCustomerSummary = (c: Customer): CustomerSummary => ({
-  id: c.id,
-  name: c.name,
-  email: c.email,
-  phone: c.phone,
-  tier: c.tier,
-  preferences: c.preferences,
-  notes: c.notes,
-});
 
 /** The unified customer record: recognising a customer by any of their addresses, and what we know of them. */
 @Injectable()
@@ -115,12 +105,6 @@ export class CustomersService {
     if (!customer) throw new DomainError(ErrorCode.NotFound, `customer ${id} not found`);
     const identities = await this.identities.find({ where: { customerId: id }, order: { createdAt: 'ASC' } });
     return { ...customer, identities: identities.map((i) => ({ kind: i.kind, value: i.value })) };
-  }
-
-  async summary(id: string): Promise<CustomerSummary> {
-    const customer = await this.customers.findOneBy({ id });
-    if (!customer) throw new DomainError(ErrorCode.NotFound, `customer ${id} not found`);
-    return toCustomerSummary(customer);
   }
 
   /** Customers known by this email, as an identity or on the record. */

@@ -26,11 +26,6 @@ export class JobsService {
     await this.queue(JOB_QUEUE[name]).add(name, payload, jobOptions(name, payload, this.config));
   }
 
-  /** Cancels a delayed job by its id, if it is still waiting; a job already running is left alone. */
-  async cancel(queue: QueueName, jobId: string): Promise<void> {
-    await this.queue(queue).remove(jobId).catch(() => undefined);
-  }
-
   queue(name: QueueName): Queue {
     return this.queues[name];
   }
