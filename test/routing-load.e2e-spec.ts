@@ -25,7 +25,7 @@ const queueOf = (k: number) => (k % 3 === 2 ? 'Billing' : 'Support');
  */
 const BACKLOG_BATCHES = 4;
 /** an offer may miss a VIP whose "waiting" signal was still on its way to the matcher (from its commit) */
-const SIGNAL_GRACE_MS = 250;
+const SIGNAL_GRACE_MS = 1000;
 const PRIORITY = { tiers: { vip: 1000 }, agingPerMinute: 0 };
 
 const freePort = () =>

@@ -3,7 +3,7 @@ import { Server } from 'socket.io';
 import { createAdapter as createRedisStreamsAdapter } from '@socket.io/redis-streams-adapter';
 import { createAdapter as createPostgresAdapter } from '@socket.io/postgres-adapter';
 import IORedis from 'ioredis';
-import { Pool } from 'pg';
+import { Pool, type PoolClient } from 'pg';
 import type { ResolvedConfig } from '@cc/config';
 import { agentRoom, type AgentServerEvents, Namespace, visitorRoom, type WebchatServerEvents } from '@cc/shared';
 import { InjectConfig } from '../config.token';
@@ -24,6 +24,8 @@ export class RealtimeService implements OnApplicationShutdown {
   private readonly serverReady = new Promise<Server>((r) => (this.resolveServer = r));
   private readonly closers: Array<() => Promise<unknown>> = [];
   private adapter?: AdapterFactory;
+  /** shutting down: connection errors are expected now, not news */
+  private closing = false;
 
   constructor(@InjectConfig() private readonly config: ResolvedConfig) {}
 
@@ -38,11 +40,20 @@ export class RealtimeService implements OnApplicationShutdown {
       this.adapter = createRedisStreamsAdapter(client, { streamName: `${prefix}:socket.io` }) as unknown as AdapterFactory;
     } else {
       const pool = new Pool({ connectionString: this.config.databaseUrl, max: 3, application_name: 'socket-fanout' });
-      pool.on('error', (e) => this.logger.warn(`socket fan-out postgres: ${e.message}`));
+      const clients = new Set<PoolClient>();
+      const warn = (e: Error) => !this.closing && this.logger.warn(`socket fan-out postgres: ${e.message}`);
+      pool.on('error', warn);
       // the adapter keeps one client checked out for LISTEN; a dropped connection must not crash the process
-      pool.on('connect', (client) => client.on('error', (e) => this.logger.warn(`socket fan-out postgres: ${e.message}`)));
-      // after a lost connection the adapter may never give its LISTEN client back, and pool.end() would wait for it
-      this.closers.push(() => Promise.race([pool.end(), new Promise((r) => setTimeout(r, 2000).unref())]));
+      pool.on('connect', (client) => {
+        clients.add(client);
+        client.on('error', warn);
+      });
+      pool.on('remove', (client) => clients.delete(client));
+      this.closers.push(async () => {
+        // the adapter may not give its LISTEN client back (after a lost connection, say): close every client ourselves
+        await Promise.all([...clients].map((c) => c.end().catch(() => undefined)));
+        await Promise.race([pool.end(), new Promise((r) => setTimeout(r, 2000).unref())]);
+      });
       this.adapter = createPostgresAdapter(pool, {
         channelPrefix: `${prefix}_sio`,
         errorHandler: (e) => this.logger.warn(`socket fan-out: ${e.message}`),
@@ -101,6 +112,7 @@ export class RealtimeService implements OnApplicationShutdown {
    * connections), close our own server if detached, then the fan-out connections.
    */
   async onApplicationShutdown(): Promise<void> {
+    this.closing = true;
     for (const close of this.closers) {
       await close().catch((e: Error) => this.logger.warn(`closing socket fan-out: ${e.message}`));
     }
