@@ -11,7 +11,6 @@ export class Contact {
   @Column({ type: 'text' }) address: string;
   @Column({ name: 'queue_id', type: 'uuid' }) queueId: string;
   @Column({ type: 'text' }) state: ContactState;
-  @Column({ type: 'int', default: 0 }) priority: number;
   /** the agent offered or holding the contact */
   @Column({ name: 'agent_id', type: 'uuid', nullable: true }) agentId: string | null;
   @Column({ type: 'text', nullable: true }) disposition: string | null;

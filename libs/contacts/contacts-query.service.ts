@@ -24,7 +24,6 @@ export interface ContactDetail {
   state: string;
   queue: { id: string; name: string };
   agentId: string | null;
-  priority: number;
   disposition: string | null;
   wrapUpNote: string | null;
   createdAt: string;
@@ -178,7 +177,6 @@ export class ContactsQueryService {
           state: c.state,
           queue: { id: c.queue_id, name: c.queue_name },
           agentId: c.agent_id,
-          priority: c.priority,
           disposition: c.disposition,
           wrapUpNote: c.wrap_up_note,
           createdAt: iso(c.created_at)!,

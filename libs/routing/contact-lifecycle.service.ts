@@ -268,6 +268,7 @@ export class ContactLifecycleService {
          UPDATE contacts SET state = 'closed', agent_id = NULL, disposition = $3, wrap_up_note = $4, closed_at = now(), updated_at = now()
           WHERE id = (SELECT id FROM before) AND agent_id = $2 AND state IN ('active', 'wrap_up') RETURNING ${HELD_COLUMNS}
        ), released AS (
+         -- the same release as releaseCapacity() in capacity.ts, inlined to keep wrap-up one statement
          UPDATE agent_capacities SET load = load - 1 WHERE agent_id = $2 AND channel = (SELECT channel FROM c) RETURNING load
        ), idle AS (
          UPDATE agents SET idle_since = now() WHERE user_id = $2 AND EXISTS (SELECT 1 FROM c)

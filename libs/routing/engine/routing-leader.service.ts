@@ -74,10 +74,6 @@ export class RoutingLeaderService implements OnApplicationBootstrap, OnModuleDes
     this.store = new RoutingStore(config.reofferCooldownMs, config.transferWindowMs);
   }
 
-  get isLeader(): boolean {
-    return this.leading;
-  }
-
   onApplicationBootstrap(): void {
     void this.campaign();
   }
