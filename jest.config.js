@@ -9,6 +9,9 @@ const moduleNameMapper = {
   '^@cc/agents$': '<rootDir>/libs/agents',
   '^@cc/routing$': '<rootDir>/libs/routing',
   '^@cc/channels/webchat$': '<rootDir>/libs/channels/webchat',
+  '^@cc/channels/sms$': '<rootDir>/libs/channels/sms',
+  '^@cc/channels/email$': '<rootDir>/libs/channels/email',
+  '^@cc/channels/outbound$': '<rootDir>/libs/channels/outbound',
   '^@cc/api$': '<rootDir>/apps/api/src',
   '^@cc/worker$': '<rootDir>/apps/worker/src',
 };

@@ -46,6 +46,52 @@ export const envSchema = z.object({
   WEBCHAT_DEFAULT_QUEUE: z.string().min(1).default('Support'),
   /** comma-separated origins allowed to embed the widget, or * */
   WEBCHAT_ALLOWED_ORIGINS: z.string().default('*'),
+  /** region assumed for phone numbers written without a country code (ISO 3166 alpha-2) */
+  DEFAULT_PHONE_REGION: z.string().regex(/^[A-Z]{2}$/).default('US'),
+  /** a returning customer goes to their last agent first only if their last contact closed within this window */
+  REOPEN_WINDOW_SECONDS: z.coerce.number().int().min(0).default(7 * 24 * 3600),
+  /** Twilio account: verifies webhook signatures and sends SMS; unset, the Twilio endpoints answer 503 */
+  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/).optional(),
+  TWILIO_AUTH_TOKEN: z.string().min(8).optional(),
+  /** where the Twilio REST API is reached (a regional or test endpoint); default Twilio's own */
+  TWILIO_API_BASE_URL: z.url().optional(),
+  /** SMS arriving on a number not listed in SMS_NUMBER_QUEUES goes to this queue */
+  SMS_DEFAULT_QUEUE: z.string().min(1).default('Support'),
+  /** comma-separated number=queue pairs, e.g. +14155550100=Support,+14155550101=Sales */
+  SMS_NUMBER_QUEUES: z.string().default(''),
+  /** the number replies come from when the contact did not record one (e.g. it came by the generic webhook) */
+  SMS_FROM_NUMBER: z.string().optional(),
+  /** the answer to HELP (carriers require one) */
+  SMS_HELP_REPLY: z.string().min(1).default('Reply STOP to stop receiving messages, START to receive them again. Msg&data rates may apply.'),
+  /** comma-separated provider=secret pairs for POST /channels/sms/:provider (HMAC-SHA256 of the raw body) */
+  SMS_WEBHOOK_SECRETS: z.string().default(''),
+  /** comma-separated address=queue pairs: the mailboxes we accept mail for, e.g. support@example.com=Support */
+  EMAIL_ADDRESSES: z.string().default('support@example.com=Support,sales@example.com=Sales'),
+  /** attachments larger than this keep their name, type and size but not their content */
+  EMAIL_MAX_ATTACHMENT_BYTES: z.coerce.number().int().min(0).default(5 * 1024 * 1024),
+  /** the display name on replies */
+  EMAIL_FROM_NAME: z.string().default('Support'),
+  /** the built-in SMTP server for inbound mail; port 0 picks a free port */
+  SMTP_ENABLED: bool.default(true),
+  SMTP_PORT: z.coerce.number().int().min(0).max(65535).default(2525),
+  SMTP_MAX_MESSAGE_BYTES: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
+  /** both set: STARTTLS is offered with this key and certificate (PEM files) */
+  SMTP_TLS_KEY_FILE: z.string().optional(),
+  SMTP_TLS_CERT_FILE: z.string().optional(),
+  /** both set: senders must authenticate (AUTH PLAIN/LOGIN) before they may send */
+  SMTP_AUTH_USER: z.string().optional(),
+  SMTP_AUTH_PASSWORD: z.string().optional(),
+  /** the SMTP server replies are sent through, as a URL: smtp://user:pass@host:587 or smtps://host:465 */
+  SMTP_RELAY_URL: z.string().optional(),
+  /** HTTP basic credentials ("user:password") the Postmark and SendGrid inbound webhooks must present */
+  POSTMARK_WEBHOOK_AUTH: z.string().regex(/^[^:]+:.+$/).optional(),
+  SENDGRID_WEBHOOK_AUTH: z.string().regex(/^[^:]+:.+$/).optional(),
+  /** verifies Mailgun's webhook signature */
+  MAILGUN_SIGNING_KEY: z.string().min(8).optional(),
+  /** outbound SMS and email: tries before a message is marked failed, and the first retry's delay (doubling) */
+  OUTBOUND_ATTEMPTS: z.coerce.number().int().min(1).default(6),
+  OUTBOUND_BACKOFF_MS: z.coerce.number().int().min(0).default(2000),
+  OUTBOUND_CONCURRENCY: z.coerce.number().int().min(1).default(8),
   /** seeds the demo organisation into an empty database; default: on, except in production */
   SEED_DEMO: bool.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -21,6 +21,10 @@ export interface ContactDetail {
   customerId: string;
   channel: string;
   address: string;
+  /** our number or mailbox the customer wrote to */
+  channelAddress: string | null;
+  /** the closed email thread this contact continues */
+  followsContactId: string | null;
   state: string;
   queue: { id: string; name: string };
   agentId: string | null;
@@ -111,13 +115,27 @@ export class ContactsQueryService {
     return result;
   }
 
-  async messages(contactIds: string[]): Promise<MessageView[]> {
+  /** The contacts' messages in order; the customer's own view leaves out internal notes. */
+  async messages(contactIds: string[], audience: 'staff' | 'customer' = 'staff'): Promise<MessageView[]> {
     if (contactIds.length === 0) return [];
     const rows: MessageRow[] = await this.db.query(
-      `SELECT ${MESSAGE_VIEW_COLUMNS} FROM messages m ${MESSAGE_VIEW_JOIN} WHERE m.contact_id = ANY($1) ORDER BY m.created_at, m.id`,
-      [contactIds],
+      `SELECT ${MESSAGE_VIEW_COLUMNS} FROM messages m ${MESSAGE_VIEW_JOIN}
+        WHERE m.contact_id = ANY($1) AND ($2 = 'staff' OR m.direction <> 'internal') ORDER BY m.created_at, m.id`,
+      [contactIds, audience],
     );
     return rows.map(toMessageView);
+  }
+
+  /** A stored attachment of one of the contact's messages, for a reader allowed to see the contact. */
+  async attachment(contactId: string, attachmentId: string, reader: Principal): Promise<{ filename: string; contentType: string; content: Buffer }> {
+    await this.assertMayRead(reader, contactId);
+    const [row] = await this.db.query(
+      `SELECT a.filename, a.content_type, a.content FROM message_attachments a JOIN messages m ON m.id = a.message_id
+        WHERE a.id = $1 AND m.contact_id = $2 AND a.content IS NOT NULL`,
+      [attachmentId, contactId],
+    );
+    if (!row) throw new DomainError(ErrorCode.NotFound, `attachment ${attachmentId} of contact ${contactId} not found (or too large to have been kept)`);
+    return { filename: row.filename, contentType: row.content_type, content: row.content };
   }
 
   /** The open contact a customer address has on a channel, if any. */
@@ -174,6 +192,8 @@ export class ContactsQueryService {
           customerId: c.customer_id,
           channel: c.channel,
           address: c.address,
+          channelAddress: c.channel_address,
+          followsContactId: c.follows_contact_id,
           state: c.state,
           queue: { id: c.queue_id, name: c.queue_name },
           agentId: c.agent_id,

@@ -6,10 +6,11 @@ import { Message } from './message.entity';
 import { ContactEvent } from './contact-event.entity';
 import { InboundService } from './inbound.service';
 import { ContactsQueryService } from './contacts-query.service';
+import { DeliveryService } from './delivery.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Contact, Message, ContactEvent]), CustomersModule],
-  providers: [InboundService, ContactsQueryService],
-  exports: [InboundService, ContactsQueryService],
+  providers: [InboundService, ContactsQueryService, DeliveryService],
+  exports: [InboundService, ContactsQueryService, DeliveryService],
 })
 export class ContactsModule {}

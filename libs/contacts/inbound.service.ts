@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import type { Channel, ContactState, IdentityKind, InboundMessageJob, MessageView, RoutingSignal } from '@cc/shared';
+import { type Channel, type ContactState, type IdentityKind, type InboundMessageJob, type MessageView, OPEN_CONTACT_STATES, type RoutingSignal } from '@cc/shared';
+import { MESSAGE_VIEW_COLUMNS, MESSAGE_VIEW_JOIN, type MessageRow, toMessageView } from './message-view';
 import type { ResolvedConfig } from '@cc/config';
 import { CustomersService } from '@cc/customers';
 import { InjectConfig, signalRouting } from '@cc/platform';
@@ -18,11 +19,14 @@ export interface IngestedContact {
   queueId: string;
   channel: Channel;
   address: string;
+  channelAddress: string | null;
 }
 
 export type IngestResult =
   /** seen before: nothing stored, nothing to deliver */
   | { duplicate: true }
+  /** a join-only message (an SMS keyword) with no open contact to join: nothing stored */
+  | { duplicate: false; contact: null }
   | {
       duplicate: false;
       contact: IngestedContact;
@@ -31,11 +35,18 @@ export type IngestResult =
       message: MessageView;
     };
 
+const OPEN_STATES = `('queued', 'offered', 'active', 'wrap_up')`;
+
 /**
- * The common inbound path for every channel: recognise the customer, find their open contact on
- * that channel or open one, store the message. A whole batch of messages goes in one transaction of
- * a fixed number of statements (statements, not matching, are what costs on the arrival path);
- * idempotent on each message's external id.
+ * The common inbound path for every channel: recognise the customer, find the open contact the
+ * message belongs to or open one, store the message. A whole batch of messages goes in one
+ * transaction of a fixed number of statements (statements, not matching, are what costs on the
+ * arrival path); idempotent on each message's external id.
+ *
+ * Which contact a message belongs to: on chat and SMS, the customer's open contact on that channel.
+ * Email is threaded instead: a reply joins the contact its headers (In-Reply-To, References) or
+ * its plus-address token name, if that contact is the same sender's and still open; a reply to a
+ * closed thread opens a contact that follows it; anything else is a new thread. Never by subject.
  */
 @Injectable()
 export class InboundService {
@@ -67,39 +78,48 @@ export class InboundService {
       items.map((i) => i.externalId),
     ]);
     const seen = new Set(seenRows.map((r) => r.external_id));
-    const fresh = items.map((item, i) => ({ ...item, customerId: customerIds[i], index: i })).filter((item) => {
-      if (seen.has(item.externalId)) return false;
-      seen.add(item.externalId); // the same message twice in one batch is stored once
-      return true;
-    });
+    const fresh = items
+      .map((item, i) => ({ ...item, customerId: customerIds[i], index: i, follows: null as string | null }))
+      .filter((item) => {
+        if (seen.has(item.externalId)) return false;
+        seen.add(item.externalId); // the same message twice in one batch is stored once
+        return true;
+      });
 
     const contacts = new Map<string, IngestedContact>();
     const opened = new Set<string>();
     if (fresh.length) {
-      const conversations = [...new Map(fresh.map((f) => [f.conversation, f])).values()];
-      const open: any[] = await m.query(
-        `SELECT c.id, c.state, c.agent_id, c.queue_id, c.channel, c.address FROM contacts c
-           JOIN unnest($1::text[], $2::text[]) AS x(channel, address) ON x.channel = c.channel AND x.address = c.address
-          WHERE c.state IN ('queued', 'offered', 'active', 'wrap_up')`,
-        [conversations.map((f) => f.job.channel), conversations.map((f) => f.job.address)],
-      );
+      await this.threadEmails(m, fresh, contacts);
+      const byAddress = [...new Map(fresh.filter((f) => !f.conversation.startsWith('email')).map((f) => [f.conversation, f])).values()];
+      const open: any[] = byAddress.length
+        ? await m.query(
+            `SELECT c.id, c.state, c.agent_id, c.queue_id, c.channel, c.address, c.channel_address FROM contacts c
+               JOIN unnest($1::text[], $2::text[]) AS x(channel, address) ON x.channel = c.channel AND x.address = c.address
+              WHERE c.state IN ${OPEN_STATES}`,
+            [byAddress.map((f) => f.job.channel), byAddress.map((f) => f.job.address)],
+          )
+        : [];
       for (const r of open) contacts.set(`${r.channel}\u0000${r.address}`, toContact(r));
-      const toOpen = conversations.filter((f) => !contacts.has(f.conversation)).map((f) => ({ ...f, contactId: randomUUID() }));
+      const conversations = [...new Map(fresh.map((f) => [f.conversation, f])).values()];
+      const toOpen = conversations.filter((f) => !contacts.has(f.conversation) && !f.job.joinOnly).map((f) => ({ ...f, contactId: randomUUID() }));
       if (toOpen.length) {
-        // a returning customer goes to their last agent first, for the queue's sticky window
+        // a returning customer goes to their last agent first, for the queue's sticky window, if they
+        // were last served within the reopen window
         const created: any[] = await m.query(
-          `INSERT INTO contacts (id, customer_id, channel, address, queue_id, state, created_at, queued_at, queue_entered_at,
-                                 preferred_agent_id, preferred_until)
-           SELECT x.id, x.customer_id, x.channel, x.address, q.id, 'queued', x.at, x.at, x.at, last.agent_id,
+          `INSERT INTO contacts (id, customer_id, channel, address, channel_address, follows_contact_id, queue_id, state, created_at,
+                                 queued_at, queue_entered_at, preferred_agent_id, preferred_until)
+           SELECT x.id, x.customer_id, x.channel, x.address, x.channel_address, x.follows, q.id, 'queued', x.at, x.at, x.at, last.agent_id,
                   CASE WHEN last.agent_id IS NOT NULL AND q.sticky_seconds > 0 THEN x.at + make_interval(secs => q.sticky_seconds) END
-             FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::uuid[], $6::float8[])
-                  AS x0(id, customer_id, channel, address, queue_id, at_ms)
+             FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::uuid[], $6::float8[], $7::text[], $8::uuid[])
+                  AS x0(id, customer_id, channel, address, queue_id, at_ms, channel_address, follows)
              CROSS JOIN LATERAL (SELECT x0.*, to_timestamp(x0.at_ms / 1000.0) AS at) x
              JOIN queues q ON q.id = x.queue_id
              LEFT JOIN LATERAL (
                SELECT o.agent_id FROM contact_offers o JOIN contacts pc ON pc.id = o.contact_id
-                WHERE pc.customer_id = x.customer_id AND o.status = 'accepted' ORDER BY o.resolved_at DESC LIMIT 1) last ON true
-           RETURNING id, state, agent_id, queue_id, channel, address, customer_id`,
+                WHERE pc.customer_id = x.customer_id AND o.status = 'accepted'
+                  AND (pc.closed_at IS NULL OR pc.closed_at > x.at - make_interval(secs => $9))
+                ORDER BY o.resolved_at DESC LIMIT 1) last ON true
+           RETURNING id, state, agent_id, queue_id, channel, address, customer_id, channel_address, follows_contact_id`,
           [
             toOpen.map((f) => f.contactId),
             toOpen.map((f) => f.customerId),
@@ -107,15 +127,21 @@ export class InboundService {
             toOpen.map((f) => f.job.address),
             toOpen.map((f) => f.job.queueId),
             toOpen.map((f) => f.job.receivedAt),
+            toOpen.map((f) => f.job.channelAddress ?? null),
+            toOpen.map((f) => f.follows),
+            this.config.reopenWindowSeconds,
           ],
         );
         await m.query(
-          `INSERT INTO contact_events (contact_id, type, to_state, actor_type, actor_id, reason)
-           SELECT id, 'queued', 'queued', 'customer', customer_id, 'new_contact' FROM unnest($1::uuid[], $2::uuid[]) AS x(id, customer_id)`,
-          [created.map((c) => c.id), created.map((c) => c.customer_id)],
+          `INSERT INTO contact_events (contact_id, type, to_state, actor_type, actor_id, reason, data)
+           SELECT id, 'queued', 'queued', 'customer', customer_id, 'new_contact',
+                  CASE WHEN follows IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('followsContactId', follows) END
+             FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) AS x(id, customer_id, follows)`,
+          [created.map((c) => c.id), created.map((c) => c.customer_id), created.map((c) => c.follows_contact_id)],
         );
+        const conversationOf = new Map(toOpen.map((f) => [f.contactId, f.conversation]));
         for (const r of created) {
-          contacts.set(`${r.channel}\u0000${r.address}`, toContact(r));
+          contacts.set(conversationOf.get(r.id)!, toContact(r));
           opened.add(r.id);
         }
         const signals: RoutingSignal[] = created.map((r) => ({ t: 'waiting', c: r.id }));
@@ -126,15 +152,61 @@ export class InboundService {
     const stored = fresh.filter((f) => contacts.has(f.conversation));
     const rows: { id: string; external_id: string; created_at: Date }[] = stored.length
       ? await m.query(
-          `INSERT INTO messages (contact_id, direction, author_type, body, external_id, client_message_id)
-           SELECT contact_id, 'inbound', 'customer', body, external_id, client_message_id
-             FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) AS x(contact_id, body, external_id, client_message_id)
+          `INSERT INTO messages (contact_id, direction, author_type, body, external_id, client_message_id, subject, html, full_body, provider_message_id)
+           SELECT contact_id, 'inbound', 'customer', body, external_id, client_message_id, subject, html, full_body, provider_message_id
+             FROM jsonb_to_recordset($1::jsonb)
+                  AS x(contact_id uuid, body text, external_id text, client_message_id text, subject text, html text, full_body text, provider_message_id text)
            RETURNING id, external_id, created_at`,
-          [stored.map((f) => contacts.get(f.conversation)!.id), stored.map((f) => f.job.text), stored.map((f) => f.externalId), stored.map((f) => f.job.externalId)],
+          [
+            JSON.stringify(
+              stored.map((f) => ({
+                contact_id: contacts.get(f.conversation)!.id,
+                body: f.job.text,
+                external_id: f.externalId,
+                client_message_id: f.job.externalId,
+                subject: f.job.content?.subject ?? null,
+                html: f.job.content?.html ?? null,
+                full_body: f.job.content?.fullText ?? null,
+                provider_message_id: f.job.providerMessageId ?? null,
+              })),
+            ),
+          ],
         )
       : [];
     const byExternalId = new Map(rows.map((r) => [r.external_id, r]));
+    const withAttachments = stored.filter((f) => f.job.content?.attachments?.length);
+    if (withAttachments.length) {
+      await m.query(
+        `INSERT INTO message_attachments (message_id, filename, content_type, size, content, url)
+         SELECT message_id, filename, content_type, size, decode(content_base64, 'base64'), url
+           FROM jsonb_to_recordset($1::jsonb) AS x(message_id uuid, filename text, content_type text, size int, content_base64 text, url text)`,
+        [
+          JSON.stringify(
+            withAttachments.flatMap((f) =>
+              f.job.content!.attachments!.map((a) => ({
+                message_id: byExternalId.get(f.externalId)!.id,
+                filename: a.filename,
+                content_type: a.contentType,
+                size: a.size,
+                content_base64: a.contentBase64,
+                url: a.url ?? null,
+              })),
+            ),
+          ),
+        ],
+      );
+    }
+    // messages with more than text are read back whole; a plain chat message is built here, as before
+    const rich = new Map<string, MessageView>(
+      withAttachments.length || stored.some((f) => f.job.content)
+        ? ((await m.query(`SELECT ${MESSAGE_VIEW_COLUMNS} FROM messages m ${MESSAGE_VIEW_JOIN} WHERE m.id = ANY($1)`, [
+            stored.filter((f) => f.job.content).map((f) => byExternalId.get(f.externalId)!.id),
+          ])) as MessageRow[]).map((r) => [r.id, toMessageView(r)])
+        : [],
+    );
+
     const results: IngestResult[] = jobs.map(() => ({ duplicate: true }));
+    for (const f of fresh) if (!contacts.has(f.conversation)) results[f.index] = { duplicate: false, contact: null };
     for (const f of stored) {
       const contact = contacts.get(f.conversation)!;
       const row = byExternalId.get(f.externalId)!;
@@ -142,7 +214,7 @@ export class InboundService {
         duplicate: false,
         opened: opened.has(contact.id),
         contact,
-        message: {
+        message: rich.get(row.id) ?? {
           id: row.id,
           contactId: contact.id,
           direction: 'inbound',
@@ -153,9 +225,45 @@ export class InboundService {
         },
       };
     }
-    const unstored = fresh.filter((f) => !contacts.has(f.conversation));
+    const unstored = fresh.filter((f) => !contacts.has(f.conversation) && !f.job.joinOnly);
     if (unstored.length) throw new Error(`no queue ${unstored[0].job.queueId} for an inbound message: nothing stored`);
     return results;
+  }
+
+  /**
+   * Gives each email its conversation: the open contact of the thread it replies to, or a new one
+   * (which follows the thread's closed contact, if it replies to one).
+   */
+  private async threadEmails(
+    m: EntityManager,
+    fresh: { job: InboundMessageJob; externalId: string; conversation: string; follows: string | null; index: number }[],
+    contacts: Map<string, IngestedContact>,
+  ): Promise<void> {
+    const emails = fresh.filter((f) => f.job.channel === 'email');
+    if (!emails.length) return;
+    const replies = emails.filter((f) => f.job.thread && (f.job.thread.contactToken || f.job.thread.references.length));
+    const threads: any[] = replies.length
+      ? await m.query(
+          `SELECT x.i, t.* FROM jsonb_to_recordset($1::jsonb) AS x(i int, address text, token uuid, refs text[])
+           CROSS JOIN LATERAL (
+             SELECT c.id, c.state, c.agent_id, c.queue_id, c.channel, c.address, c.channel_address FROM contacts c
+              WHERE c.channel = 'email' AND c.address = x.address
+                AND (c.id = x.token OR c.id IN (SELECT mm.contact_id FROM messages mm WHERE mm.provider_message_id = ANY(x.refs)))
+              ORDER BY c.state IN ${OPEN_STATES} DESC, c.created_at DESC LIMIT 1) t`,
+          [JSON.stringify(replies.map((f) => ({ i: f.index, address: f.job.address, token: f.job.thread!.contactToken, refs: f.job.thread!.references })))],
+        )
+      : [];
+    const threadOf = new Map(threads.map((t) => [t.i as number, t]));
+    for (const f of emails) {
+      const thread = threadOf.get(f.index);
+      if (thread && OPEN_CONTACT_STATES.includes(thread.state)) {
+        f.conversation = `email\u0000contact:${thread.id}`;
+        contacts.set(f.conversation, toContact(thread));
+      } else {
+        f.conversation = `email\u0000new:${f.externalId}`;
+        f.follows = thread?.id ?? null;
+      }
+    }
   }
 }
 
@@ -166,4 +274,5 @@ const toContact = (r: any): IngestedContact => ({
   queueId: r.queue_id,
   channel: r.channel,
   address: r.address,
+  channelAddress: r.channel_address ?? null,
 });

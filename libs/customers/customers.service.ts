@@ -6,6 +6,7 @@ import type { ResolvedConfig } from '@cc/config';
 import { DomainError, ErrorCode, type IdentityKind, type RoutingSignal } from '@cc/shared';
 import { InjectConfig, signalRouting } from '@cc/platform';
 import { Customer } from './customer.entity';
+import { toE164 } from './phone-number';
 import { CustomerIdentity } from './customer-identity.entity';
 
 export interface InboundIdentity {
@@ -136,7 +137,7 @@ export class CustomersService {
   /** Links another address to a customer; refuses one that already belongs to someone else. */
   async addIdentity(customerId: string, kind: IdentityKind, rawValue: string): Promise<void> {
     await this.get(customerId);
-    const value = kind === 'email' ? rawValue.trim().toLowerCase() : rawValue.trim();
+    const value = this.normaliseIdentity(kind, rawValue);
     await this.db.transaction(async (m) => {
       const existing: { customer_id: string }[] = await m.query(
         `SELECT customer_id FROM customer_identities WHERE kind = $1 AND value = $2 FOR UPDATE`,
@@ -147,5 +148,16 @@ export class CustomersService {
       }
       if (!existing[0]) await m.query(`INSERT INTO customer_identities (customer_id, kind, value) VALUES ($1, $2, $3)`, [customerId, kind, value]);
     });
+  }
+
+  /** How an address is stored, so one address typed two ways is one identity. */
+  normaliseIdentity(kind: IdentityKind, raw: string): string {
+    if (kind === 'email') return raw.trim().toLowerCase();
+    if (kind === 'phone') {
+      const e164 = toE164(raw, this.config.defaultPhoneRegion);
+      if (!e164) throw new DomainError(ErrorCode.ValidationFailed, `"${raw}" is not a phone number`);
+      return e164;
+    }
+    return raw.trim();
   }
 }

@@ -1,3 +1,4 @@
 export * from './customers.module';
 export * from './customers.service';
 export * from './customer.entity';
+export * from './phone-number';

@@ -32,7 +32,7 @@ export class PlatformModule {
         TypeOrmModule.forRoot({ ...dataSourceOptions(config.databaseUrl, config.databasePoolSize), autoLoadEntities: true }),
         // the PostgreSQL backend's options are not in @nestjs/bullmq's Redis-shaped typings
         BullModule.forRoot(bull as BullRootModuleOptions),
-        BullModule.registerQueue({ name: QueueName.Inbound }, { name: QueueName.Timers }),
+        BullModule.registerQueue({ name: QueueName.Inbound }, { name: QueueName.Timers }, { name: QueueName.Outbound }),
         JwtModule.register({ secret: config.jwtSecret }),
       ],
       providers: [{ provide: APP_CONFIG, useValue: config }, TokensService, JobsService, RealtimeService, AccessGuard],

@@ -207,12 +207,17 @@ export class ContactLifecycleService {
     return expired;
   }
 
-  /** The agent's reply to the customer. Idempotent on the agent's client message id. */
+  /**
+   * The agent's reply to the customer. Idempotent on the agent's client message id. On SMS and email
+   * it is stored as pending delivery; an SMS to a number that opted out is refused.
+   */
   async sendAgentMessage(agentId: string, contactId: string, clientMessageId: string, text: string): Promise<MessageView> {
     const externalId = `agent:${agentId}:${clientMessageId}`;
     const [inserted] = await this.db.query(
-      `INSERT INTO messages (contact_id, direction, author_type, author_id, body, external_id, client_message_id)
-       SELECT id, 'outbound', 'agent', $2, $3, $4, $5 FROM contacts WHERE id = $1 AND agent_id = $2 AND state = 'active'
+      `INSERT INTO messages (contact_id, direction, author_type, author_id, body, external_id, client_message_id, delivery_status)
+       SELECT id, 'outbound', 'agent', $2, $3, $4, $5, CASE WHEN channel IN ('sms', 'email') THEN 'pending' END
+         FROM contacts c WHERE id = $1 AND agent_id = $2 AND state = 'active'
+          AND NOT (c.channel = 'sms' AND EXISTS (SELECT 1 FROM sms_opt_outs o WHERE o.address = c.address))
        ON CONFLICT (external_id) DO NOTHING RETURNING id`,
       [contactId, agentId, text, externalId, clientMessageId],
     );
@@ -223,7 +228,20 @@ export class ContactLifecycleService {
     if (row && row.contact_id !== contactId) {
       throw new DomainError(ErrorCode.Conflict, `clientMessageId ${clientMessageId} was already used for another message`);
     }
-    if (!row) throw await this.contactProblem(agentId, contactId, 'active');
+    if (!row) {
+      const [optOut] = await this.db.query(
+        `SELECT o.keyword, o.created_at FROM contacts c JOIN sms_opt_outs o ON o.address = c.address
+          WHERE c.id = $1 AND c.agent_id = $2 AND c.channel = 'sms'`,
+        [contactId, agentId],
+      );
+      if (optOut) {
+        throw new DomainError(
+          ErrorCode.OptedOut,
+          `the customer opted out of SMS (texted ${optOut.keyword} at ${new Date(optOut.created_at).toISOString()}); no SMS can be sent until they text START`,
+        );
+      }
+      throw await this.contactProblem(agentId, contactId, 'active');
+    }
     const message = toMessageView(row);
     if (inserted) await this.customers.send(await this.held(contactId), 'message', message);
     return message;

@@ -1,26 +1,32 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { Channel, WebchatServerEvents } from '@cc/shared';
-import { RealtimeService } from '@cc/platform';
+import { JobsService, RealtimeService } from '@cc/platform';
 
 type CustomerEvent = 'message' | 'typing' | 'conversation:state';
 
 /**
- * Reaches the customer on the channel their contact came through. Web chat: the visitor's sockets.
- * The SMS and email adapters plug in here.
+ * Reaches the customer on the channel their contact came through. Web chat: the visitor's sockets,
+ * with every event. SMS and email: only messages reach the customer; each stored outbound message
+ * is handed to the outbound queue, whose worker sends it through the channel's provider and
+ * retries. Typing and state changes have nothing to carry them there.
  */
 @Injectable()
 export class CustomerChannelService {
-  private readonly logger = new Logger(CustomerChannelService.name);
-
-  constructor(private readonly realtime: RealtimeService) {}
+  constructor(
+    private readonly realtime: RealtimeService,
+    private readonly jobs: JobsService,
+  ) {}
 
   async send<E extends CustomerEvent>(contact: { channel: Channel; address: string }, event: E, payload: Parameters<WebchatServerEvents[E]>[0]): Promise<void> {
-    if (contact.channel !== 'chat') {
-      this.logger.warn(`no outbound adapter for ${contact.channel} yet; ${event} not delivered`);
+    if (contact.channel === 'chat') {
+      // the event map ties each event to its payload; TypeScript cannot follow that through the generic E
+      const emit = this.realtime.toVisitor.bind(this.realtime) as (visitorId: string, e: E, p: typeof payload) => Promise<void>;
+      await emit(contact.address, event, payload);
       return;
     }
-    // the event map ties each event to its payload; TypeScript cannot follow that through the generic E
-    const emit = this.realtime.toVisitor.bind(this.realtime) as (visitorId: string, e: E, p: typeof payload) => Promise<void>;
-    await emit(contact.address, event, payload);
+    if (event !== 'message') return;
+    const message = payload as Parameters<WebchatServerEvents['message']>[0];
+    // a message stored for delivery carries a status; the sweep re-enqueues it if this enqueue is lost
+    if (message.direction === 'outbound' && message.delivery) await this.jobs.enqueue('outbound.deliver', { messageId: message.id });
   }
 }

@@ -27,5 +27,14 @@ export type ActorType = (typeof ACTOR_TYPES)[number];
 export const IDENTITY_KINDS = ['email', 'phone', 'webchat'] as const;
 export type IdentityKind = (typeof IDENTITY_KINDS)[number];
 
-export type MessageDirection = 'inbound' | 'outbound';
+/** internal: a note for agents and supervisors, never sent to the customer */
+export type MessageDirection = 'inbound' | 'outbound' | 'internal';
+
+/**
+ * Where an outbound SMS or email is. pending: stored, not yet handed to the provider; retrying: the
+ * provider failed and another try is scheduled; queued/sent/delivered/undelivered: as the provider
+ * reports; failed: given up (the error says why). Stored in the database: never rename a value.
+ */
+export const DELIVERY_STATUSES = ['pending', 'retrying', 'queued', 'sent', 'delivered', 'undelivered', 'failed'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 export type AuthorType = 'customer' | 'agent' | 'system';

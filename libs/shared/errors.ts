@@ -12,6 +12,10 @@ export enum ErrorCode {
   OfferExpired = 'offer_expired',
   UnknownQueue = 'unknown_queue',
   RateLimited = 'rate_limited',
+  /** the customer opted out of this channel (SMS STOP) */
+  OptedOut = 'opted_out',
+  /** the channel is not configured on this deployment */
+  ChannelUnavailable = 'channel_unavailable',
   Internal = 'internal_error',
 }
 
@@ -25,6 +29,8 @@ export const HTTP_STATUS_OF: Record<ErrorCode, number> = {
   [ErrorCode.OfferExpired]: 409,
   [ErrorCode.UnknownQueue]: 400,
   [ErrorCode.RateLimited]: 429,
+  [ErrorCode.OptedOut]: 409,
+  [ErrorCode.ChannelUnavailable]: 503,
   [ErrorCode.Internal]: 500,
 };
 

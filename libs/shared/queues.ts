@@ -7,6 +7,7 @@ import type { Channel } from './domain';
 export enum QueueName {
   Inbound = 'inbound',
   Timers = 'timers',
+  Outbound = 'outbound',
 }
 
 /** A customer's message as a channel adapter hands it over, before we know the customer or the contact. */
@@ -21,6 +22,50 @@ export interface InboundMessageJob {
   profile?: { name?: string; email?: string };
   /** when the API accepted it, epoch ms; the contact's queue time starts here */
   receivedAt: number;
+  /** our side: the number or mailbox the customer wrote to; replies go out from it */
+  channelAddress?: string;
+  /** the provider's id for the message (Twilio MessageSid, the email's Message-ID) */
+  providerMessageId?: string;
+  /** what a message carries beyond its text (SMS media, email subject, HTML and attachments) */
+  content?: InboundContent;
+  /** email only: how the message names the conversation it replies to */
+  thread?: { contactToken: string | null; references: string[] };
+  /**
+   * joins the customer's open contact but never opens one (SMS compliance keywords: STOP on its own
+   * is not a conversation to route)
+   */
+  joinOnly?: boolean;
+}
+
+export interface InboundContent {
+  subject?: string;
+  /** sanitised HTML */
+  html?: string | null;
+  /** the whole text when `text` is a shortened form (email with its quoted history stripped) */
+  fullText?: string;
+  attachments?: InboundAttachment[];
+}
+
+export interface InboundAttachment {
+  filename: string;
+  contentType: string;
+  size: number;
+  /** null when over the size limit, or when the provider keeps the file at url */
+  contentBase64: string | null;
+  url?: string;
+}
+
+/** A delivery status notification for an email we sent. */
+export interface EmailBounceJob {
+  originalMessageId: string;
+  recipient: string | null;
+  status: string | null;
+  diagnostic: string | null;
+}
+
+/** Sends one stored outbound message (SMS or email) through its channel's provider. */
+export interface DeliverMessageJob {
+  messageId: string;
 }
 
 export interface AgentDisconnectedJob {
@@ -37,6 +82,8 @@ export interface JobPayloads {
   'inbound.message': InboundMessageJob;
   'timers.agent-disconnected': AgentDisconnectedJob;
   'timers.sweep': SweepJob;
+  'inbound.email-bounce': EmailBounceJob;
+  'outbound.deliver': DeliverMessageJob;
 }
 export type JobName = keyof JobPayloads;
 
@@ -44,4 +91,6 @@ export const JOB_QUEUE: { [N in JobName]: QueueName } = {
   'inbound.message': QueueName.Inbound,
   'timers.agent-disconnected': QueueName.Timers,
   'timers.sweep': QueueName.Timers,
+  'inbound.email-bounce': QueueName.Inbound,
+  'outbound.deliver': QueueName.Outbound,
 };

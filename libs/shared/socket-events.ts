@@ -1,4 +1,4 @@
-import type { AuthorType, Channel, ContactState, MessageDirection, Presence } from './domain';
+import type { AuthorType, Channel, ContactState, DeliveryStatus, MessageDirection, Presence } from './domain';
 
 /** Socket.io namespaces. Their protocols are documented in docs/sockets.md, event by event. */
 export enum Namespace {
@@ -18,6 +18,30 @@ export interface MessageView {
   /** the id the sender gave it, echoed so a client can match its optimistic copy */
   clientMessageId: string | null;
   createdAt: string;
+  /** email subject */
+  subject?: string | null;
+  /** sanitised HTML (email) */
+  html?: string | null;
+  /** the whole text as received, when `text` has the quoted history stripped */
+  fullText?: string | null;
+  attachments?: AttachmentView[];
+  /** outbound SMS and email: where the message is */
+  delivery?: DeliveryView | null;
+}
+
+export interface AttachmentView {
+  id: string;
+  filename: string;
+  contentType: string;
+  size: number;
+  /** the content, through the API (authenticated) or at the provider; null when it was over the size limit */
+  url: string | null;
+}
+
+export interface DeliveryView {
+  status: DeliveryStatus;
+  errorCode: string | null;
+  error: string | null;
 }
 
 export interface CustomerSummary {
@@ -90,6 +114,8 @@ export interface AgentServerEvents {
   'presence:changed': (e: { presence: Presence; awayReason: string | null }) => void;
   /** the contact is no longer this agent's: transferred away (cold, or warm once the second agent accepted) */
   'contact:released': (e: { contactId: string; reason: 'transferred' }) => void;
+  /** an outbound SMS or email changed delivery status (sent, delivered, failed with the reason) */
+  'message:status': (e: { contactId: string; messageId: string; delivery: DeliveryView }) => void;
   /** a warm transfer to a named agent was not accepted: the contact stays with this agent */
   'transfer:failed': (e: { contactId: string; reason: 'not_accepted' }) => void;
 }

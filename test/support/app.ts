@@ -4,8 +4,10 @@ import { NestFactory } from '@nestjs/core';
 import { Client } from 'pg';
 import { loadConfig, type ResolvedConfig } from '@cc/config';
 import { composeRoot, prepareRuntime } from '@cc/platform';
-import { ApiModule, configureHttpApp } from '@cc/api';
+import { ApiModule, configureHttpApp, HTTP_APP_OPTIONS } from '@cc/api';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { WorkerModule } from '@cc/worker';
+import { SmtpIngressService } from '@cc/channels/email';
 
 /** A database of its own for one suite, on the server the run uses (DATABASE_URL, or the embedded one). */
 export async function createTestDatabase(): Promise<string> {
@@ -34,6 +36,8 @@ export async function testEnv(overrides: Record<string, string> = {}): Promise<R
     OFFER_TIMEOUT_SECONDS: '30',
     SWEEP_INTERVAL_SECONDS: '2',
     AGENT_DISCONNECT_GRACE_SECONDS: '60',
+    // several apps run side by side: each SMTP server takes a free port of its own
+    SMTP_PORT: '0',
     ...overrides,
   };
   if (process.env.REDIS_URL && !('REDIS_URL' in overrides)) env.REDIS_URL = process.env.REDIS_URL;
@@ -42,6 +46,8 @@ export async function testEnv(overrides: Record<string, string> = {}): Promise<R
 
 export interface TestApp {
   url: string;
+  /** the port of the app's inbound SMTP server, null when it does not run one */
+  smtpPort: number | null;
   config: ResolvedConfig;
   app: INestApplication;
   db: Client;
@@ -57,7 +63,7 @@ export async function startApp(opts: { env?: Record<string, string>; parts?: Arr
   const runtime = await prepareRuntime(loadConfig(env));
   const parts = opts.parts ?? ['api', 'worker'];
   const modules = [ApiModule, ...(parts.includes('worker') ? [WorkerModule] : [])];
-  const app = await NestFactory.create(composeRoot(runtime.config, modules), { logger: ['error', 'warn'] });
+  const app = await NestFactory.create<NestExpressApplication>(composeRoot(runtime.config, modules), { ...HTTP_APP_OPTIONS, logger: ['error', 'warn'] });
   configureHttpApp(app, runtime.config);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
@@ -65,6 +71,7 @@ export async function startApp(opts: { env?: Record<string, string>; parts?: Arr
   await db.connect();
   return {
     url: `http://127.0.0.1:${address.port}`,
+    smtpPort: app.get(SmtpIngressService).port,
     config: runtime.config,
     app,
     db,

@@ -5,6 +5,8 @@ import { CustomersModule } from '@cc/customers';
 import { ContactsModule } from '@cc/contacts';
 import { RoutingModule } from '@cc/routing';
 import { WebchatModule } from '@cc/channels/webchat';
+import { SmsModule } from '@cc/channels/sms';
+import { EmailModule, SmtpIngressService } from '@cc/channels/email';
 import { AuthController } from './auth/auth.controller';
 import { AdminAgentsController } from './admin/admin-agents.controller';
 import { AdminQueuesController } from './admin/admin-queues.controller';
@@ -15,10 +17,12 @@ import { WebchatController } from './webchat/webchat.controller';
 import { WidgetController } from './webchat/widget.controller';
 import { WebchatGateway } from './webchat/webchat.gateway';
 import { AgentsGateway } from './agent-desk/agents.gateway';
+import { SmsWebhooksController } from './channels/sms-webhooks.controller';
+import { EmailWebhooksController } from './channels/email-webhooks.controller';
 
-/** HTTP and socket.io: validates, persists what must not be lost, enqueues, answers. */
+/** HTTP, socket.io and inbound SMTP: validates, persists what must not be lost, enqueues, answers. */
 @Module({
-  imports: [TerminusModule, AgentsModule, CustomersModule, ContactsModule, RoutingModule, WebchatModule],
+  imports: [TerminusModule, AgentsModule, CustomersModule, ContactsModule, RoutingModule, WebchatModule, SmsModule, EmailModule],
   controllers: [
     AuthController,
     AdminAgentsController,
@@ -28,7 +32,9 @@ import { AgentsGateway } from './agent-desk/agents.gateway';
     WebchatController,
     WidgetController,
     HealthController,
+    SmsWebhooksController,
+    EmailWebhooksController,
   ],
-  providers: [AgentsGateway, WebchatGateway],
+  providers: [AgentsGateway, WebchatGateway, SmtpIngressService],
 })
 export class ApiModule {}

@@ -2,14 +2,15 @@ import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { loadConfig } from '@cc/config';
 import { closeOnSignal, composeRoot, DEMO_USERS, prepareRuntime } from '@cc/platform';
-import { ApiModule, configureHttpApp } from '@cc/api';
+import { ApiModule, configureHttpApp, HTTP_APP_OPTIONS } from '@cc/api';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { WorkerModule } from '@cc/worker';
 
 /** The whole backend in one process: API and workers together, for a laptop or a small site. */
 async function main(): Promise<void> {
   const runtime = await prepareRuntime(loadConfig());
   const { config } = runtime;
-  const app = await NestFactory.create(composeRoot(config, [ApiModule, WorkerModule]), { bufferLogs: true });
+  const app = await NestFactory.create<NestExpressApplication>(composeRoot(config, [ApiModule, WorkerModule]), { ...HTTP_APP_OPTIONS, bufferLogs: true });
   configureHttpApp(app, config);
   await app.listen(config.port, config.host);
   closeOnSignal(app, runtime, (m) => app.get(Logger).log(m));

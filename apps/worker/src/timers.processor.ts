@@ -6,6 +6,7 @@ import { QueueName } from '@cc/shared';
 import { InjectConfig, JobsService, RealtimeService } from '@cc/platform';
 import { AgentsService } from '@cc/agents';
 import { ContactLifecycleService } from '@cc/routing';
+import { DeliveryService } from '@cc/contacts';
 import { dispatch, type JobHandlers } from './job-handlers';
 import { ResilientWorkerHost } from './worker-errors';
 
@@ -23,13 +24,18 @@ export class TimersProcessor extends ResilientWorkerHost implements OnApplicatio
       // yet, or one stuck), overdue offers still expire within a sweep interval
       const expired = await this.lifecycle.expireOverdueOffers();
       if (expired) this.logger.warn(`sweep expired ${expired} overdue offers`);
-      return { expired };
+      // and behind the outbound queue: a reply stored but whose delivery job was lost is handed over again
+      const stalled = await this.delivery.stalled();
+      for (const messageId of stalled) await this.jobs.enqueue('outbound.deliver', { messageId });
+      if (stalled.length) this.logger.warn(`sweep re-enqueued ${stalled.length} stalled deliveries`);
+      return { expired, redelivered: stalled.length };
     },
   };
 
   constructor(
     private readonly lifecycle: ContactLifecycleService,
     private readonly agents: AgentsService,
+    private readonly delivery: DeliveryService,
     private readonly realtime: RealtimeService,
     private readonly jobs: JobsService,
     @InjectConfig() private readonly config: ResolvedConfig,

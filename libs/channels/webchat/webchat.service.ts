@@ -78,7 +78,7 @@ export class WebchatService {
       // an offer is not the visitor's business: to them the contact is still waiting
       state: (row.state === 'offered' ? 'queued' : row.state) as ContactState,
       agentName: row.agent_name,
-      messages: await this.contacts.messages([row.id]),
+      messages: await this.contacts.messages([row.id], 'customer'),
     };
   }
 

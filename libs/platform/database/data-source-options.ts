@@ -3,9 +3,16 @@ import { Foundation1795900000000 } from './migrations/1795900000000-foundation';
 import { RoutingEngine1795900100000 } from './migrations/1795900100000-routing-engine';
 import { AfterHoursMessage1795900200000 } from './migrations/1795900200000-after-hours-message';
 import { DropContactPriority1795900300000 } from './migrations/1795900300000-drop-contact-priority';
+import { SmsEmailChannels1795900400000 } from './migrations/1795900400000-sms-email-channels';
 
 /** Every migration, in order. The app and the migration CLI share this list. */
-export const MIGRATIONS = [Foundation1795900000000, RoutingEngine1795900100000, AfterHoursMessage1795900200000, DropContactPriority1795900300000];
+export const MIGRATIONS = [
+  Foundation1795900000000,
+  RoutingEngine1795900100000,
+  AfterHoursMessage1795900200000,
+  DropContactPriority1795900300000,
+  SmsEmailChannels1795900400000,
+];
 
 /** One set of options for the app's DataSource and the migration CLI, so they never disagree. */
 export function dataSourceOptions(databaseUrl: string, poolSize = 20): DataSourceOptions {

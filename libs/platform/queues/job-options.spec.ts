@@ -3,7 +3,7 @@ import type { InboundMessageJob } from '@cc/shared';
 import { jobOptions } from './job-options';
 
 // a whole config is passed in the app; these are the fields job options read
-const config = { offerTimeoutMs: 30_000, agentDisconnectGraceMs: 20_000 };
+const config = { offerTimeoutMs: 30_000, agentDisconnectGraceMs: 20_000, outbound: { attempts: 6, backoffMs: 2000, concurrency: 8 } };
 
 const inbound = (over: Partial<InboundMessageJob> = {}): InboundMessageJob => ({
   channel: 'chat',

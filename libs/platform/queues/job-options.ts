@@ -12,7 +12,7 @@ const hash = (s: string) => createHash('sha1').update(s).digest('hex');
 export function jobOptions<N extends JobName>(
   name: N,
   payload: JobPayloads[N],
-  config: Pick<ResolvedConfig, 'agentDisconnectGraceMs'>,
+  config: Pick<ResolvedConfig, 'agentDisconnectGraceMs' | 'outbound'>,
 ): JobsOptions {
   switch (name) {
     case 'inbound.message': {
@@ -31,6 +31,27 @@ export function jobOptions<N extends JobName>(
       return { delay: config.agentDisconnectGraceMs, attempts: 3, removeOnComplete: true, removeOnFail: { count: 1000 } };
     case 'timers.sweep':
       return { removeOnComplete: true, removeOnFail: { count: 100 } };
+    case 'inbound.email-bounce': {
+      const p = payload as JobPayloads['inbound.email-bounce'];
+      return {
+        jobId: `bounce_${hash(`${p.originalMessageId}|${p.recipient ?? ''}`)}`,
+        attempts: 12,
+        backoff: { type: 'exponential', delay: 250 },
+        removeOnComplete: { age: 24 * 3600, count: 10_000 },
+        removeOnFail: { age: 7 * 24 * 3600 },
+      };
+    }
+    case 'outbound.deliver': {
+      const p = payload as JobPayloads['outbound.deliver'];
+      // one job per message while it is kept: the sweep's re-enqueue of a message still being tried adds nothing
+      return {
+        jobId: `out_${p.messageId}`,
+        attempts: config.outbound.attempts,
+        backoff: { type: 'exponential', delay: config.outbound.backoffMs },
+        removeOnComplete: { age: 24 * 3600, count: 50_000 },
+        removeOnFail: { age: 7 * 24 * 3600 },
+      };
+    }
     default: {
       const unknown: never = name;
       throw new Error(`no job options for ${String(unknown)}`);

@@ -15,9 +15,10 @@ export class JobsService {
   constructor(
     @InjectQueue(QueueName.Inbound) inbound: Queue,
     @InjectQueue(QueueName.Timers) timers: Queue,
+    @InjectQueue(QueueName.Outbound) outbound: Queue,
     @InjectConfig() private readonly config: ResolvedConfig,
   ) {
-    this.queues = { [QueueName.Inbound]: inbound, [QueueName.Timers]: timers };
+    this.queues = { [QueueName.Inbound]: inbound, [QueueName.Timers]: timers, [QueueName.Outbound]: outbound };
     // a queue emits 'error' when its connection drops (it reconnects by itself); unheard, that would end the process
     for (const queue of Object.values(this.queues)) queue.on('error', (e) => this.logger.warn(`queue ${queue.name}: ${e.message}`));
   }

@@ -361,6 +361,7 @@ export class RoutingLeaderService implements OnApplicationBootstrap, OnModuleDes
           text: r.body,
           clientMessageId: null,
           createdAt: new Date(r.created_at).toISOString(),
+          delivery: r.delivery_status ? { status: r.delivery_status, errorCode: null, error: null } : null,
         }),
       ),
     );

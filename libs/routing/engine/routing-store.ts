@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import type { Channel } from '@cc/shared';
+import type { Channel, DeliveryStatus } from '@cc/shared';
 import type { AgentState, Decision, QueuePolicy, WaitingItem } from './routing-model';
 
 type Queryable = Pick<EntityManager, 'query'>;
@@ -181,7 +181,7 @@ export class RoutingStore {
    * Applies the after-hours action once per contact: records it and stores the queue's automatic
    * reply. Returns the replies stored, to deliver.
    */
-  async afterHours(q: Queryable, contactIds: string[]): Promise<{ id: string; contact_id: string; body: string; created_at: Date; channel: string; address: string }[]> {
+  async afterHours(q: Queryable, contactIds: string[]): Promise<{ id: string; contact_id: string; body: string; created_at: Date; channel: string; address: string; delivery_status: DeliveryStatus | null }[]> {
     if (contactIds.length === 0) return [];
     return q.query(
       `WITH due AS (
@@ -192,8 +192,9 @@ export class RoutingStore {
        ), event AS (
          INSERT INTO contact_events (contact_id, type, actor_type, reason) SELECT id, 'after_hours_action', 'system', 'routing_step' FROM due
        ), reply AS (
-         INSERT INTO messages (contact_id, direction, author_type, body)
-         SELECT id, 'outbound', 'system', text FROM due WHERE text IS NOT NULL RETURNING id, contact_id, body, created_at
+         INSERT INTO messages (contact_id, direction, author_type, body, delivery_status)
+         SELECT id, 'outbound', 'system', text, CASE WHEN channel IN ('sms', 'email') THEN 'pending' END FROM due WHERE text IS NOT NULL
+         RETURNING id, contact_id, body, created_at, delivery_status
        )
        SELECT reply.*, due.channel, due.address FROM reply JOIN due ON due.id = reply.contact_id`,
       [contactIds],

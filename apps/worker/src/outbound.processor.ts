@@ -1,0 +1,32 @@
+import { OnApplicationBootstrap } from '@nestjs/common';
+import { Processor } from '@nestjs/bullmq';
+import type { Job } from 'bullmq';
+import type { ResolvedConfig } from '@cc/config';
+import { QueueName } from '@cc/shared';
+import { InjectConfig } from '@cc/platform';
+import { OutboundDeliveryService } from '@cc/channels/outbound';
+import { dispatch, type JobHandlers } from './job-handlers';
+import { ResilientWorkerHost } from './worker-errors';
+
+/** Replies to customers on SMS and email, sent through each channel's provider, retried with backoff. */
+@Processor(QueueName.Outbound)
+export class OutboundProcessor extends ResilientWorkerHost implements OnApplicationBootstrap {
+  readonly handlers: JobHandlers<'outbound.deliver'> = {
+    'outbound.deliver': async ({ messageId }, run) => ({ outcome: await this.outbound.deliver(messageId, run) }),
+  };
+
+  constructor(
+    private readonly outbound: OutboundDeliveryService,
+    @InjectConfig() private readonly config: ResolvedConfig,
+  ) {
+    super();
+  }
+
+  onApplicationBootstrap(): void {
+    this.worker.concurrency = this.config.outbound.concurrency;
+  }
+
+  process(job: Job): Promise<unknown> {
+    return dispatch(this.handlers, job);
+  }
+}

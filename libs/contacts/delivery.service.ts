@@ -1,0 +1,130 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { Channel, DeliveryStatus, DeliveryView } from '@cc/shared';
+import { RealtimeService } from '@cc/platform';
+
+/** How far along each status is: a late callback never moves a message backwards. */
+const PROGRESS: Record<DeliveryStatus, number> = { pending: 0, retrying: 1, queued: 2, sent: 3, delivered: 4, undelivered: 4, failed: 4 };
+
+export interface DeliveryUpdate {
+  status: DeliveryStatus;
+  errorCode?: string | null;
+  error?: string | null;
+  providerMessageId?: string;
+}
+
+/** An outbound message as its channel needs it to send. */
+export interface OutboundMessage {
+  id: string;
+  contactId: string;
+  channel: Channel;
+  /** the customer's number or mailbox */
+  to: string;
+  /** our number or mailbox the contact came in on, if known */
+  from: string | null;
+  body: string;
+  status: DeliveryStatus;
+  providerMessageId: string | null;
+}
+
+/**
+ * Delivery of outbound SMS and email, as the rest of the system sees it: the status each message is
+ * in, moved only forward, the agent holding the contact told of each change, and a failure written
+ * to the contact's event log (where supervisors see it).
+ */
+@Injectable()
+export class DeliveryService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly realtime: RealtimeService,
+  ) {}
+
+  async load(messageId: string): Promise<OutboundMessage | null> {
+    const [r] = await this.db.query(
+      `SELECT m.id, m.contact_id, c.channel, c.address, c.channel_address, m.body, m.delivery_status, m.provider_message_id
+         FROM messages m JOIN contacts c ON c.id = m.contact_id
+        WHERE m.id = $1 AND m.direction = 'outbound' AND m.delivery_status IS NOT NULL`,
+      [messageId],
+    );
+    if (!r) return null;
+    return {
+      id: r.id,
+      contactId: r.contact_id,
+      channel: r.channel,
+      to: r.address,
+      from: r.channel_address,
+      body: r.body,
+      status: r.delivery_status,
+      providerMessageId: r.provider_message_id,
+    };
+  }
+
+  /** Moves a message (by our id) to a new status; answers false when it was already past it. */
+  update(messageId: string, u: DeliveryUpdate): Promise<boolean> {
+    return this.apply(`m.id = $1`, messageId, u);
+  }
+
+  /** The same, for a provider's callback that names the message by the provider's id. */
+  updateByProviderId(providerMessageId: string, u: DeliveryUpdate): Promise<boolean> {
+    return this.apply(`m.provider_message_id = $1 AND m.direction = 'outbound'`, providerMessageId, u);
+  }
+
+  /** Outbound messages whose delivery job may have been lost: stored but never handed over, or stuck retrying. */
+  async stalled(limit = 500): Promise<string[]> {
+    const rows: { id: string }[] = await this.db.query(
+      `SELECT id FROM messages
+        WHERE (delivery_status = 'pending' AND created_at < now() - interval '30 seconds')
+           OR (delivery_status = 'retrying' AND delivery_updated_at < now() - interval '15 minutes')
+        ORDER BY created_at LIMIT $1`,
+      [limit],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  private async apply(where: string, key: string, u: DeliveryUpdate): Promise<boolean> {
+    const [row] = await this.db.query(
+      `WITH target AS (
+         SELECT m.id FROM messages m
+          WHERE ${where} AND m.delivery_status IS NOT NULL
+            AND (($3::jsonb ->> m.delivery_status)::int < ($3::jsonb ->> $2::text)::int OR (m.delivery_status = 'retrying' AND $2 = 'retrying'))
+          FOR UPDATE
+       ), updated AS (
+         UPDATE messages m SET delivery_status = $2, delivery_error_code = $4, delivery_error = $5, delivery_updated_at = now(),
+                               provider_message_id = COALESCE($6, m.provider_message_id)
+           FROM target WHERE m.id = target.id
+         RETURNING m.id, m.contact_id
+       ), event AS (
+         INSERT INTO contact_events (contact_id, type, actor_type, reason, data)
+         SELECT contact_id, 'delivery_failed', 'system', $5, jsonb_build_object('messageId', id, 'errorCode', $4::text)
+           FROM updated WHERE $2 IN ('failed', 'undelivered')
+       )
+       SELECT updated.id, updated.contact_id, c.agent_id FROM updated JOIN contacts c ON c.id = updated.contact_id`,
+      [key, u.status, JSON.stringify(PROGRESS), u.errorCode ?? null, u.error ?? null, u.providerMessageId ?? null],
+    );
+    if (!row) return false;
+    const delivery: DeliveryView = { status: u.status, errorCode: u.errorCode ?? null, error: u.error ?? null };
+    if (row.agent_id) await this.realtime.toAgent(row.agent_id, 'message:status', { contactId: row.contact_id, messageId: row.id, delivery });
+    return true;
+  }
+}
+
+/**
+ * A channel's provider refused or failed a send. Permanent failures (an invalid number, an opted-out
+ * recipient, a rejected address) are not retried; others are, with backoff.
+ */
+export class DeliveryFailure extends Error {
+  constructor(
+    message: string,
+    readonly code: string | null,
+    readonly permanent: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/** What an outbound channel adapter provides: sending one stored message. */
+export interface ChannelSender {
+  /** answers the status the provider accepted the message in, and its id there */
+  send(message: OutboundMessage): Promise<{ status: DeliveryStatus; providerMessageId: string }>;
+}
