@@ -135,6 +135,27 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('reads the channel maps, lowercasing mailboxes and requiring E.164 numbers', () => {
+    const c = loadConfig({ SMS_NUMBER_QUEUES: '+14155550100=Support, +14155550199=Sales', EMAIL_ADDRESSES: 'Help@Example.com=Support', SMS_WEBHOOK_SECRETS: 'acme=s3cret' });
+    expect([...c.sms.numberQueues]).toEqual([['+14155550100', 'Support'], ['+14155550199', 'Sales']]);
+    expect([...c.email.addresses]).toEqual([['help@example.com', 'Support']]);
+    expect(c.sms.webhookSecrets.get('acme')).toBe('s3cret');
+    expect(configError({ SMS_NUMBER_QUEUES: '4155550100=Support' }).message).toContain('E.164');
+    expect(configError({ EMAIL_ADDRESSES: 'support+x@example.com=Support' }).message).toContain('EMAIL_ADDRESSES');
+    expect(configError({ SMS_WEBHOOK_SECRETS: 'acme' }).message).toContain('not key=value');
+  });
+
+  it('takes paired settings together or not at all', () => {
+    expect(configError({ TWILIO_ACCOUNT_SID: `AC${'a'.repeat(32)}` }).message).toContain('TWILIO_AUTH_TOKEN');
+    expect(configError({ SMTP_AUTH_USER: 'u' }).message).toContain('SMTP_AUTH_PASSWORD');
+    expect(configError({ SMTP_TLS_KEY_FILE: 'k.pem' }).message).toContain('SMTP_TLS_CERT_FILE');
+    expect(loadConfig({ TWILIO_ACCOUNT_SID: `AC${'a'.repeat(32)}`, TWILIO_AUTH_TOKEN: 'token-123456' }).twilio).toEqual({
+      accountSid: `AC${'a'.repeat(32)}`,
+      authToken: 'token-123456',
+      apiBaseUrl: undefined,
+    });
+  });
+
   it('applies overrides last', () => {
     expect(loadConfig({ PORT: '8080' }, { port: 9090, databaseUrl: 'postgres://db/x' })).toMatchObject({ port: 9090, databaseUrl: 'postgres://db/x' });
   });

@@ -82,7 +82,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, overrides: P
   }
   const origins = e.WEBCHAT_ALLOWED_ORIGINS.trim();
   const numberQueues = pairs('SMS_NUMBER_QUEUES', e.SMS_NUMBER_QUEUES, (k) => /^\+[1-9]\d{5,14}$/.test(k), 'an E.164 number such as +14155550100');
-  const addresses = pairs('EMAIL_ADDRESSES', e.EMAIL_ADDRESSES.toLowerCase(), (k) => /^[^@\s+]+@[^@\s]+\.[^@\s]+$/.test(k), 'a mailbox such as support@example.com, without a +tag');
+  const addresses = pairs('EMAIL_ADDRESSES', e.EMAIL_ADDRESSES, (k) => /^[^@\s+]+@[^@\s]+\.[^@\s]+$/.test(k), 'a mailbox such as support@example.com, without a +tag');
   if (Boolean(e.TWILIO_ACCOUNT_SID) !== Boolean(e.TWILIO_AUTH_TOKEN)) {
     throw new ConfigError('invalid configuration: TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are set together or not at all');
   }
@@ -155,7 +155,8 @@ function pairs(variable: string, raw: string, validKey: (key: string) => boolean
   const result = new Map<string, string>();
   for (const item of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
     const at = item.indexOf('=');
-    const key = item.slice(0, at).trim();
+    // keys are addresses, numbers and names matched without regard to case
+    const key = item.slice(0, at).trim().toLowerCase();
     const value = item.slice(at + 1).trim();
     if (at <= 0 || !value) throw new ConfigError(`invalid configuration: ${variable}: "${item}" is not key=value`);
     if (!validKey(key)) throw new ConfigError(`invalid configuration: ${variable}: "${key}" is not ${expected}`);

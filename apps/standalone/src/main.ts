@@ -5,6 +5,7 @@ import { closeOnSignal, composeRoot, DEMO_USERS, prepareRuntime } from '@cc/plat
 import { ApiModule, configureHttpApp, HTTP_APP_OPTIONS } from '@cc/api';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { WorkerModule } from '@cc/worker';
+import { SmtpIngressService } from '@cc/channels/email';
 
 /** The whole backend in one process: API and workers together, for a laptop or a small site. */
 async function main(): Promise<void> {
@@ -25,6 +26,9 @@ async function main(): Promise<void> {
     `  health            ${config.publicUrl}/health`,
     `  agent socket      ${config.publicUrl}/agents  (socket.io, auth: { token })`,
   ];
+  const smtpPort = app.get(SmtpIngressService).port;
+  if (smtpPort) lines.push(`  inbound mail      SMTP on port ${smtpPort} for ${[...config.email.addresses.keys()].join(', ')}`);
+  lines.push(`  SMS webhook       ${config.publicUrl}/channels/twilio/sms${config.twilio ? '' : '  (set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN)'}`);
   if (config.seedDemo) {
     lines.push('', '  demo sign-in (POST /auth/login):');
     for (const u of DEMO_USERS) lines.push(`    ${u.role.padEnd(10)} ${u.email.padEnd(24)} ${u.password}`);
