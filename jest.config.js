@@ -12,6 +12,8 @@ const moduleNameMapper = {
   '^@cc/channels/sms$': '<rootDir>/libs/channels/sms',
   '^@cc/channels/email$': '<rootDir>/libs/channels/email',
   '^@cc/channels/outbound$': '<rootDir>/libs/channels/outbound',
+  '^@cc/calendars$': '<rootDir>/libs/calendars',
+  '^@cc/supervision$': '<rootDir>/libs/supervision',
   '^@cc/api$': '<rootDir>/apps/api/src',
   '^@cc/worker$': '<rootDir>/apps/worker/src',
 };

@@ -1,3 +1,4 @@
+import { IANAZone } from 'luxon';
 import { envSchema } from './env.schema';
 
 /** The typed configuration every module reads; built once per process by loadConfig(). */
@@ -57,6 +58,8 @@ export interface AppConfig {
     auth?: { user: string; password: string };
   };
   outbound: { attempts: number; backoffMs: number; concurrency: number };
+  shortAbandonSeconds: number;
+  defaultTimeZone: string;
 }
 
 /** The configuration after bootstrap: the database is known and the signing secret is set. */
@@ -81,6 +84,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, overrides: P
     throw new ConfigError('invalid configuration: JWT_SECRET is required when NODE_ENV=production');
   }
   const origins = e.WEBCHAT_ALLOWED_ORIGINS.trim();
+  if (!IANAZone.isValidZone(e.DEFAULT_TIME_ZONE)) throw new ConfigError(`invalid configuration: DEFAULT_TIME_ZONE: "${e.DEFAULT_TIME_ZONE}" is not an IANA time zone`);
   const numberQueues = pairs('SMS_NUMBER_QUEUES', e.SMS_NUMBER_QUEUES, (k) => /^\+[1-9]\d{5,14}$/.test(k), 'an E.164 number such as +14155550100');
   const addresses = pairs('EMAIL_ADDRESSES', e.EMAIL_ADDRESSES, (k) => /^[^@\s+]+@[^@\s]+\.[^@\s]+$/.test(k), 'a mailbox such as support@example.com, without a +tag');
   if (Boolean(e.TWILIO_ACCOUNT_SID) !== Boolean(e.TWILIO_AUTH_TOKEN)) {
@@ -146,6 +150,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, overrides: P
       auth: e.SMTP_AUTH_USER && e.SMTP_AUTH_PASSWORD ? { user: e.SMTP_AUTH_USER, password: e.SMTP_AUTH_PASSWORD } : undefined,
     },
     outbound: { attempts: e.OUTBOUND_ATTEMPTS, backoffMs: e.OUTBOUND_BACKOFF_MS, concurrency: e.OUTBOUND_CONCURRENCY },
+    shortAbandonSeconds: e.SHORT_ABANDON_SECONDS,
+    defaultTimeZone: e.DEFAULT_TIME_ZONE,
     ...overrides,
   };
 }

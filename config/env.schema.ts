@@ -92,6 +92,10 @@ export const envSchema = z.object({
   OUTBOUND_ATTEMPTS: z.coerce.number().int().min(1).default(6),
   OUTBOUND_BACKOFF_MS: z.coerce.number().int().min(0).default(2000),
   OUTBOUND_CONCURRENCY: z.coerce.number().int().min(1).default(8),
+  /** a contact abandoned within this many seconds of arriving counts as a short abandon, not an abandon */
+  SHORT_ABANDON_SECONDS: z.coerce.number().min(0).default(5),
+  /** the time zone of agents' "today" figures and of reports that name none */
+  DEFAULT_TIME_ZONE: z.string().default('UTC'),
   /** seeds the demo organisation into an empty database; default: on, except in production */
   SEED_DEMO: bool.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

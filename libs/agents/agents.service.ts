@@ -131,8 +131,13 @@ export class AgentsService {
   }
 
   /** Sets an agent's chosen presence, and tells the router. Returns whether it changed. */
-  async setPresence(id: string, presence: Presence, reason: string | null): Promise<boolean> {
+  /**
+   * Sets an agent's presence. The agent state log (written by the database) records who did it: the
+   * agent, unless `actor` names a supervisor, an admin or the system.
+   */
+  async setPresence(id: string, presence: Presence, reason: string | null, actor?: { type: 'supervisor' | 'admin' | 'system'; id: string | null }): Promise<boolean> {
     return this.db.transaction(async (m) => {
+      if (actor) await m.query(`SELECT set_config('cc.actor', $1, true)`, [`${actor.type}:${actor.id ?? ''}`]);
       const changed = await this.writePresence(m, id, presence, reason);
       if (changed) await signalRouting(m, this.config.queuePrefix, [{ t: 'agent', a: id }]);
       return changed;

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { Channel, DeliveryStatus, DeliveryView } from '@cc/shared';
-import { RealtimeService } from '@cc/platform';
+import { RealtimeService, updateReturning } from '@cc/platform';
 
 /** How far along each status is: a late callback never moves a message backwards. */
 const PROGRESS: Record<DeliveryStatus, number> = { pending: 0, retrying: 1, queued: 2, sent: 3, delivered: 4, undelivered: 4, failed: 4 };
@@ -60,14 +60,40 @@ export class DeliveryService {
     };
   }
 
-  /** Moves a message (by our id) to a new status; answers false when it was already past it. */
-  update(messageId: string, u: DeliveryUpdate): Promise<boolean> {
-    return this.apply(`m.id = $1`, messageId, u);
+  /**
+   * Moves a message (by our id) to a new status; answers false when it was already past it. Once
+   * the provider's id is known, a status callback that came before it is applied too.
+   */
+  async update(messageId: string, u: DeliveryUpdate): Promise<boolean> {
+    const moved = await this.apply(`m.id = $1`, messageId, u);
+    if (u.providerMessageId) {
+      const [early] = await updateReturning<{ status: DeliveryStatus; error_code: string | null; error: string | null }>(
+        this.db,
+        `DELETE FROM early_delivery_statuses WHERE provider_message_id = $1 RETURNING status, error_code, error`,
+        [u.providerMessageId],
+      );
+      if (early) await this.apply(`m.id = $1`, messageId, { status: early.status, errorCode: early.error_code, error: early.error });
+    }
+    return moved;
   }
 
-  /** The same, for a provider's callback that names the message by the provider's id. */
-  updateByProviderId(providerMessageId: string, u: DeliveryUpdate): Promise<boolean> {
-    return this.apply(`m.provider_message_id = $1 AND m.direction = 'outbound'`, providerMessageId, u);
+  /**
+   * The same, for a provider's callback that names the message by the provider's id. A callback can
+   * outrun the answer to our send request (which is when we learn the id): then it is kept, furthest
+   * status first, and applied when the id arrives.
+   */
+  async updateByProviderId(providerMessageId: string, u: DeliveryUpdate): Promise<boolean> {
+    const moved = await this.apply(`m.provider_message_id = $1 AND m.direction = 'outbound'`, providerMessageId, u);
+    if (moved) return true;
+    const [known] = await this.db.query(`SELECT 1 FROM messages WHERE provider_message_id = $1 AND direction = 'outbound'`, [providerMessageId]);
+    if (known) return false;
+    await this.db.query(
+      `INSERT INTO early_delivery_statuses (provider_message_id, status, error_code, error) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (provider_message_id) DO UPDATE SET status = EXCLUDED.status, error_code = EXCLUDED.error_code, error = EXCLUDED.error
+        WHERE ($5::jsonb ->> early_delivery_statuses.status)::int < ($5::jsonb ->> EXCLUDED.status)::int`,
+      [providerMessageId, u.status, u.errorCode ?? null, u.error ?? null, JSON.stringify(PROGRESS)],
+    );
+    return false;
   }
 
   /** Outbound messages whose delivery job may have been lost: stored but never handed over, or stuck retrying. */
@@ -80,6 +106,23 @@ export class DeliveryService {
       [limit],
     );
     return rows.map((r) => r.id);
+  }
+
+  /**
+   * Applies early statuses whose message id has arrived since (closing the race between a callback
+   * being kept and the id being written), and forgets those nobody claimed within a day.
+   */
+  async settleEarlyStatuses(): Promise<number> {
+    const rows = await updateReturning<{ provider_message_id: string; status: DeliveryStatus; error_code: string | null; error: string | null }>(
+      this.db,
+      `DELETE FROM early_delivery_statuses e USING messages m
+        WHERE m.provider_message_id = e.provider_message_id AND m.direction = 'outbound'
+        RETURNING e.provider_message_id, e.status, e.error_code, e.error`,
+      [],
+    );
+    for (const r of rows) await this.apply(`m.provider_message_id = $1 AND m.direction = 'outbound'`, r.provider_message_id, { status: r.status, errorCode: r.error_code, error: r.error });
+    await this.db.query(`DELETE FROM early_delivery_statuses WHERE received_at < now() - interval '1 day'`);
+    return rows.length;
   }
 
   private async apply(where: string, key: string, u: DeliveryUpdate): Promise<boolean> {

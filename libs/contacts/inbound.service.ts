@@ -37,6 +37,9 @@ export type IngestResult =
 
 const OPEN_STATES = `('queued', 'offered', 'active', 'wrap_up')`;
 
+/** How an inbound message is keyed in `messages.external_id`: the sender's own id, scoped by channel and sender. */
+export const inboundExternalId = (job: Pick<InboundMessageJob, 'channel' | 'address' | 'externalId'>) => `${job.channel}:${job.address}:${job.externalId}`;
+
 /**
  * The common inbound path for every channel: recognise the customer, find the open contact the
  * message belongs to or open one, store the message. A whole batch of messages goes in one
@@ -63,11 +66,26 @@ export class InboundService {
 
   /** Ingests messages together; answers one result per job, in order. */
   ingestMany(jobs: InboundMessageJob[]): Promise<IngestResult[]> {
-    return this.db.transaction((m) => this.ingestIn(m, jobs));
+    return this.db.transaction(async (m) => {
+      // a join-only message with no open contact to join stores nothing, not even a customer
+      const joinOnly = jobs.filter((j) => j.joinOnly);
+      const joinable: { channel: string; address: string }[] = joinOnly.length
+        ? await m.query(
+            `SELECT channel, address FROM contacts JOIN unnest($1::text[], $2::text[]) AS x(ch, addr) ON channel = x.ch AND address = x.addr
+              WHERE state IN ${OPEN_STATES}`,
+            [joinOnly.map((j) => j.channel), joinOnly.map((j) => j.address)],
+          )
+        : [];
+      const open = new Set(joinable.map((r) => `${r.channel}\u0000${r.address}`));
+      const taken = jobs.filter((j) => !j.joinOnly || open.has(`${j.channel}\u0000${j.address}`));
+      const results = taken.length ? await this.ingestIn(m, taken) : [];
+      const byJob = new Map(taken.map((j, i) => [j, results[i]]));
+      return jobs.map((j) => byJob.get(j) ?? { duplicate: false, contact: null });
+    });
   }
 
   private async ingestIn(m: EntityManager, jobs: InboundMessageJob[]): Promise<IngestResult[]> {
-    const items = jobs.map((job) => ({ job, externalId: `${job.channel}:${job.address}:${job.externalId}`, conversation: `${job.channel}\u0000${job.address}` }));
+    const items = jobs.map((job) => ({ job, externalId: inboundExternalId(job), conversation: `${job.channel}\u0000${job.address}` }));
     const customerIds = await this.customers.resolveMany(
       m,
       jobs.map((j) => ({ kind: IDENTITY_OF_CHANNEL[j.channel], value: j.address, name: j.profile?.name, email: j.profile?.email })),
@@ -177,14 +195,16 @@ export class InboundService {
     const withAttachments = stored.filter((f) => f.job.content?.attachments?.length);
     if (withAttachments.length) {
       await m.query(
-        `INSERT INTO message_attachments (message_id, filename, content_type, size, content, url)
-         SELECT message_id, filename, content_type, size, decode(content_base64, 'base64'), url
-           FROM jsonb_to_recordset($1::jsonb) AS x(message_id uuid, filename text, content_type text, size int, content_base64 text, url text)`,
+        `INSERT INTO message_attachments (message_id, position, filename, content_type, size, content, url)
+         SELECT message_id, position, filename, content_type, size, decode(content_base64, 'base64'), url
+           FROM jsonb_to_recordset($1::jsonb)
+                AS x(message_id uuid, position int, filename text, content_type text, size int, content_base64 text, url text)`,
         [
           JSON.stringify(
             withAttachments.flatMap((f) =>
-              f.job.content!.attachments!.map((a) => ({
+              f.job.content!.attachments!.map((a, position) => ({
                 message_id: byExternalId.get(f.externalId)!.id,
+                position,
                 filename: a.filename,
                 content_type: a.contentType,
                 size: a.size,

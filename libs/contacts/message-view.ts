@@ -4,7 +4,7 @@ import type { AttachmentView, DeliveryStatus, MessageView } from '@cc/shared';
 export const MESSAGE_VIEW_COLUMNS = `m.id, m.contact_id, m.direction, m.author_type, m.author_id, m.body, m.client_message_id,
   m.created_at, au.name AS author_name, m.subject, m.html, m.full_body, m.delivery_status, m.delivery_error_code, m.delivery_error,
   (SELECT json_agg(json_build_object('id', a.id, 'filename', a.filename, 'contentType', a.content_type, 'size', a.size,
-                                     'stored', a.content IS NOT NULL, 'url', a.url) ORDER BY a.created_at, a.id)
+                                     'stored', a.content IS NOT NULL, 'url', a.url) ORDER BY a.position)
      FROM message_attachments a WHERE a.message_id = m.id) AS attachments`;
 export const MESSAGE_VIEW_JOIN = `LEFT JOIN users au ON au.id = m.author_id`;
 

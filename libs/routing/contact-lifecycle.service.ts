@@ -179,6 +179,8 @@ export class ContactLifecycleService {
       ]);
       let setAway = false;
       if (agent.missed_offers >= this.config.offerMissesBeforeAway) {
+        // the agent state log records the system, not the agent, as who set them away
+        await m.query(`SELECT set_config('cc.actor', 'system:', true)`);
         const [away] = await updateReturning(
           m,
           `UPDATE agents SET presence = 'away', away_reason = 'missed_offers', presence_since = now()
@@ -243,7 +245,10 @@ export class ContactLifecycleService {
       throw await this.contactProblem(agentId, contactId, 'active');
     }
     const message = toMessageView(row);
-    if (inserted) await this.customers.send(await this.held(contactId), 'message', message);
+    if (inserted) {
+      await this.customers.send(await this.held(contactId), 'message', message);
+      await this.realtime.toMonitors(contactId, 'message', message);
+    }
     return message;
   }
 

@@ -7,3 +7,4 @@ export * from './customer-channel.service';
 export * from './engine/routing-leader.service';
 export type { PriorityPolicy, RoutingStep } from './engine/routing-model';
 export * from './routing-audit';
+export * from './capacity';

@@ -5,7 +5,7 @@ import type { ResolvedConfig } from '@cc/config';
 import { type Channel, DomainError, ErrorCode, type RoutingSignal } from '@cc/shared';
 import { InjectConfig, signalRouting } from '@cc/platform';
 import { QueueEntity } from './queue.entity';
-import type { PriorityPolicy, RoutingStep } from './engine/routing-model';
+import type { AfterHoursPolicy, PriorityPolicy, RoutingStep } from './engine/routing-model';
 
 export interface QueueView {
   id: string;
@@ -18,8 +18,17 @@ export interface QueueView {
   overflowQueueId: string | null;
   steps: RoutingStep[];
   stickySeconds: number;
-  /** sent to a waiting customer when a step applies the after-hours action */
+  /**
+   * sent to a customer who arrives while the queue is closed (or when a step applies the after-hours
+   * action); `{opening}` is replaced by when the queue opens next
+   */
   afterHoursMessage: string | null;
+  /** the business-hours calendar; null: always open */
+  calendarId: string | null;
+  /** what happens to a contact that arrives while the queue is closed, per channel (default: wait) */
+  afterHours: AfterHoursPolicy;
+  /** the service-level clock stops while the queue is closed */
+  serviceLevelPausesWhenClosed: boolean;
   active: boolean;
   agentIds: string[];
 }
@@ -37,6 +46,9 @@ const COLUMNS: Record<keyof Omit<QueueInput, 'agentIds'>, { column: string; json
   steps: { column: 'steps', json: true },
   stickySeconds: { column: 'sticky_seconds' },
   afterHoursMessage: { column: 'after_hours_message' },
+  calendarId: { column: 'calendar_id' },
+  afterHours: { column: 'after_hours', json: true },
+  serviceLevelPausesWhenClosed: { column: 'service_level_pauses_when_closed' },
   active: { column: 'active' },
 };
 
@@ -108,8 +120,19 @@ export class QueuesService {
   /** Writes the given fields and members, checks the overflow chain, and tells the router. */
   private async apply(m: EntityManager, id: string, input: QueueInput): Promise<void> {
     if (input.name !== undefined) await this.assertNameFree(m, input.name, id);
-    const referenced = [...(input.overflowQueueId ? [input.overflowQueueId] : []), ...(input.steps ?? []).flatMap((s) => s.addQueueIds ?? [])];
+    const referenced = [
+      ...(input.overflowQueueId ? [input.overflowQueueId] : []),
+      ...(input.steps ?? []).flatMap((s) => s.addQueueIds ?? []),
+      ...Object.values(input.afterHours ?? {}).flatMap((r) => (r?.overflowQueueId ? [r.overflowQueueId] : [])),
+    ];
     await this.assertQueuesExist(m, referenced);
+    if (Object.values(input.afterHours ?? {}).some((r) => r?.overflowQueueId === id)) {
+      throw new DomainError(ErrorCode.ValidationFailed, 'afterHours: a queue cannot overflow to itself');
+    }
+    if (input.calendarId) {
+      const [calendar] = await m.query(`SELECT 1 FROM calendars WHERE id = $1`, [input.calendarId]);
+      if (!calendar) throw new DomainError(ErrorCode.ValidationFailed, 'calendarId: unknown calendar id');
+    }
     const sets: string[] = [];
     const params: unknown[] = [id];
     for (const [key, spec] of Object.entries(COLUMNS) as [keyof typeof COLUMNS, (typeof COLUMNS)[keyof typeof COLUMNS]][]) {
@@ -171,6 +194,9 @@ export class QueuesService {
       steps: r.steps,
       stickySeconds: r.sticky_seconds,
       afterHoursMessage: r.after_hours_message,
+      calendarId: r.calendar_id,
+      afterHours: r.after_hours,
+      serviceLevelPausesWhenClosed: r.service_level_pauses_when_closed,
       active: r.active,
       agentIds: r.agent_ids,
     }));

@@ -4,10 +4,13 @@ import type { AuthorType, Channel, ContactState, DeliveryStatus, MessageDirectio
 export enum Namespace {
   Agents = '/agents',
   Webchat = '/webchat',
+  Supervisors = '/supervisors',
 }
 
 export const agentRoom = (agentId: string) => `agent:${agentId}`;
 export const visitorRoom = (visitorId: string) => `visitor:${visitorId}`;
+/** supervisors monitoring a contact (on /supervisors) */
+export const monitorRoom = (contactId: string) => `monitor:${contactId}`;
 
 export interface MessageView {
   id: string;
@@ -107,13 +110,13 @@ export interface AgentStateView {
 export interface AgentServerEvents {
   'agent:state': (state: AgentStateView) => void;
   offer: (offer: OfferView) => void;
-  'offer:revoked': (e: { offerId: string; contactId: string; reason: 'timeout' | 'customer_left' | 'transfer_cancelled' }) => void;
+  'offer:revoked': (e: { offerId: string; contactId: string; reason: 'timeout' | 'customer_left' | 'transfer_cancelled' | 'supervisor' }) => void;
   message: (m: MessageView) => void;
   typing: (e: { contactId: string; isTyping: boolean }) => void;
   'contact:state': (e: { contactId: string; state: ContactState; reason: string | null }) => void;
   'presence:changed': (e: { presence: Presence; awayReason: string | null }) => void;
   /** the contact is no longer this agent's: transferred away (cold, or warm once the second agent accepted) */
-  'contact:released': (e: { contactId: string; reason: 'transferred' }) => void;
+  'contact:released': (e: { contactId: string; reason: 'transferred' | 'requeued' | 'reassigned' }) => void;
   /** an outbound SMS or email changed delivery status (sent, delivered, failed with the reason) */
   'message:status': (e: { contactId: string; messageId: string; delivery: DeliveryView }) => void;
   /** a warm transfer to a named agent was not accepted: the contact stays with this agent */
@@ -135,4 +138,57 @@ export interface WebchatServerEvents {
   'conversation:state': (e: { contactId: string; state: ContactState; agentName: string | null }) => void;
   /** while waiting: place in the queue (1 is next) and estimated wait, null while there is no recent flow to estimate from */
   'queue:position': (e: { contactId: string; position: number; estimatedWaitSeconds: number | null }) => void;
+}
+
+/** Live figures of one queue, as supervisors see them. */
+export interface QueueLiveStats {
+  queueId: string;
+  name: string;
+  /** the queue's calendar says it is open now (no calendar: always) */
+  open: boolean;
+  timeZone: string;
+  waitingByChannel: Partial<Record<Channel, number>>;
+  waiting: number;
+  /** seconds the longest-waiting contact has waited */
+  longestWaitSeconds: number | null;
+  offered: number;
+  active: number;
+  agentsByState: Partial<Record<AgentStatus, number>>;
+  /** since midnight in the queue's time zone (see the README for each definition) */
+  today: {
+    offered: number;
+    answered: number;
+    abandoned: number;
+    serviceLevelPercent: number | null;
+    averageSpeedOfAnswerSeconds: number | null;
+    averageHandleTimeSeconds: number | null;
+  };
+}
+
+/** Live state of one agent, as supervisors see them. */
+export interface AgentLiveStats {
+  agentId: string;
+  name: string;
+  status: AgentStatus;
+  since: string;
+  awayReason: string | null;
+  missedOffers: number;
+  contacts: { contactId: string; channel: Channel; state: ContactState; queueId: string; ageSeconds: number }[];
+  handledToday: number;
+}
+
+export interface LiveSnapshot {
+  at: string;
+  queues: QueueLiveStats[];
+  agents: AgentLiveStats[];
+}
+
+/** What the server emits on /supervisors. */
+export interface SupervisorServerEvents {
+  snapshot: (s: LiveSnapshot) => void;
+  'queue:stats': (q: QueueLiveStats) => void;
+  'agent:stats': (a: AgentLiveStats) => void;
+  /** a message on a contact this supervisor monitors (customer, agent, whisper or barge-in) */
+  message: (m: MessageView) => void;
+  'contact:state': (e: { contactId: string; state: ContactState; reason: string | null }) => void;
 }

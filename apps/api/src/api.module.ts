@@ -7,6 +7,7 @@ import { RoutingModule } from '@cc/routing';
 import { WebchatModule } from '@cc/channels/webchat';
 import { SmsModule } from '@cc/channels/sms';
 import { EmailModule, SmtpIngressService } from '@cc/channels/email';
+import { SupervisionModule } from '@cc/supervision';
 import { AuthController } from './auth/auth.controller';
 import { AdminAgentsController } from './admin/admin-agents.controller';
 import { AdminQueuesController } from './admin/admin-queues.controller';
@@ -19,10 +20,13 @@ import { WebchatGateway } from './webchat/webchat.gateway';
 import { AgentsGateway } from './agent-desk/agents.gateway';
 import { SmsWebhooksController } from './channels/sms-webhooks.controller';
 import { EmailWebhooksController } from './channels/email-webhooks.controller';
+import { AdminCalendarsController } from './admin/admin-calendars.controller';
+import { SupervisionController } from './supervision/supervision.controller';
+import { SupervisorsGateway } from './supervision/supervisors.gateway';
 
 /** HTTP, socket.io and inbound SMTP: validates, persists what must not be lost, enqueues, answers. */
 @Module({
-  imports: [TerminusModule, AgentsModule, CustomersModule, ContactsModule, RoutingModule, WebchatModule, SmsModule, EmailModule],
+  imports: [TerminusModule, AgentsModule, CustomersModule, ContactsModule, RoutingModule, WebchatModule, SmsModule, EmailModule, SupervisionModule],
   controllers: [
     AuthController,
     AdminAgentsController,
@@ -34,7 +38,9 @@ import { EmailWebhooksController } from './channels/email-webhooks.controller';
     HealthController,
     SmsWebhooksController,
     EmailWebhooksController,
+    AdminCalendarsController,
+    SupervisionController,
   ],
-  providers: [AgentsGateway, WebchatGateway, SmtpIngressService],
+  providers: [AgentsGateway, WebchatGateway, SupervisorsGateway, SmtpIngressService],
 })
 export class ApiModule {}

@@ -2,10 +2,10 @@ import { OnApplicationBootstrap } from '@nestjs/common';
 import { Processor } from '@nestjs/bullmq';
 import type { Job } from 'bullmq';
 import type { ResolvedConfig } from '@cc/config';
-import { type InboundMessageJob, QueueName } from '@cc/shared';
+import { type InboundMessageJob, type MessageView, QueueName } from '@cc/shared';
 import { InjectConfig, RealtimeService } from '@cc/platform';
-import { DeliveryService, InboundService, type IngestResult } from '@cc/contacts';
-import { SmsComplianceService } from '@cc/channels/sms';
+import { DeliveryService, type IngestedContact, InboundService, type IngestResult } from '@cc/contacts';
+import { SmsComplianceService, smsKeyword } from '@cc/channels/sms';
 import { MicroBatcher } from './micro-batcher';
 import { dispatch, type JobHandlers } from './job-handlers';
 import { ResilientWorkerHost } from './worker-errors';
@@ -18,22 +18,14 @@ const INGEST_BATCH = 200;
 export class InboundProcessor extends ResilientWorkerHost implements OnApplicationBootstrap {
   readonly handlers: JobHandlers<'inbound.message' | 'inbound.email-bounce'> = {
     'inbound.message': async (job) => {
-      // a compliance keyword (STOP, START, HELP) takes effect first, and joins an open conversation without opening one
-      const keyword = job.channel === 'sms' ? await this.compliance.applyKeyword(job) : null;
+      // a compliance keyword (STOP, START, HELP) joins an open conversation but never opens one
+      const keyword = job.channel === 'sms' ? smsKeyword(job.text) : null;
       const result = await this.batcher.submit(keyword ? { ...job, joinOnly: true } : job);
+      if (!result.duplicate && result.contact) await this.deliver(result.contact, result.message, result.opened);
+      // the keyword takes effect once the message is stored, and once only, whatever retries of this job come
+      if (keyword) await this.compliance.applyKeyword(job, keyword);
       if (result.duplicate) return { duplicate: true };
-      if (!result.contact) return { keyword, stored: false };
-      const { contact, message } = result;
-      if (contact.agentId) await this.realtime.toAgent(contact.agentId, 'message', message);
-      if (keyword) await this.compliance.noteOnContact(contact.id, contact.agentId, keyword, job.externalId);
-      if (contact.channel === 'chat') {
-        // other tabs of the same visitor see the message too
-        await this.realtime.toVisitor(contact.address, 'message', message);
-        if (result.opened) {
-          await this.realtime.toVisitor(contact.address, 'conversation:state', { contactId: contact.id, state: 'queued', agentName: null });
-        }
-      }
-      return { contactId: contact.id, messageId: message.id };
+      return result.contact ? { contactId: result.contact.id, messageId: result.message.id } : { keyword: keyword?.kind, stored: false };
     },
     'inbound.email-bounce': async (bounce) => {
       const marked = await this.delivery.updateByProviderId(bounce.originalMessageId, {
@@ -61,6 +53,16 @@ export class InboundProcessor extends ResilientWorkerHost implements OnApplicati
       this.logger.debug(`ingested ${jobs.length} in ${Date.now() - started} ms`);
       return results;
     }, INGEST_BATCH, 4);
+  }
+
+  /** The stored message to whoever is watching: the agent holding the contact, supervisors monitoring it, the visitor's other tabs. */
+  private async deliver(contact: IngestedContact, message: MessageView, opened: boolean): Promise<void> {
+    if (contact.agentId) await this.realtime.toAgent(contact.agentId, 'message', message);
+    await this.realtime.toMonitors(contact.id, 'message', message);
+    if (contact.channel === 'chat') {
+      await this.realtime.toVisitor(contact.address, 'message', message);
+      if (opened) await this.realtime.toVisitor(contact.address, 'conversation:state', { contactId: contact.id, state: 'queued', agentName: null });
+    }
   }
 
   onApplicationBootstrap(): void {

@@ -16,7 +16,7 @@ export class TimersProcessor extends ResilientWorkerHost implements OnApplicatio
   readonly handlers: JobHandlers<'timers.agent-disconnected' | 'timers.sweep'> = {
     'timers.agent-disconnected': async ({ agentId }) => {
       if ((await this.realtime.agentSocketCount(agentId)) > 0) return { offline: false };
-      const changed = await this.agents.setPresence(agentId, 'offline', null);
+      const changed = await this.agents.setPresence(agentId, 'offline', null, { type: 'system', id: null });
       return { offline: changed };
     },
     'timers.sweep': async () => {
@@ -28,6 +28,7 @@ export class TimersProcessor extends ResilientWorkerHost implements OnApplicatio
       const stalled = await this.delivery.stalled();
       for (const messageId of stalled) await this.jobs.enqueue('outbound.deliver', { messageId });
       if (stalled.length) this.logger.warn(`sweep re-enqueued ${stalled.length} stalled deliveries`);
+      await this.delivery.settleEarlyStatuses();
       return { expired, redelivered: stalled.length };
     },
   };

@@ -4,6 +4,7 @@ import { RoutingEngine1795900100000 } from './migrations/1795900100000-routing-e
 import { AfterHoursMessage1795900200000 } from './migrations/1795900200000-after-hours-message';
 import { DropContactPriority1795900300000 } from './migrations/1795900300000-drop-contact-priority';
 import { SmsEmailChannels1795900400000 } from './migrations/1795900400000-sms-email-channels';
+import { SupervisionAndHours1795900500000 } from './migrations/1795900500000-supervision-and-hours';
 
 /** Every migration, in order. The app and the migration CLI share this list. */
 export const MIGRATIONS = [
@@ -12,6 +13,7 @@ export const MIGRATIONS = [
   AfterHoursMessage1795900200000,
   DropContactPriority1795900300000,
   SmsEmailChannels1795900400000,
+  SupervisionAndHours1795900500000,
 ];
 
 /** One set of options for the app's DataSource and the migration CLI, so they never disagree. */

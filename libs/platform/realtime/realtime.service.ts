@@ -5,7 +5,7 @@ import { createAdapter as createPostgresAdapter } from '@socket.io/postgres-adap
 import IORedis from 'ioredis';
 import { Pool, type PoolClient } from 'pg';
 import type { ResolvedConfig } from '@cc/config';
-import { agentRoom, type AgentServerEvents, Namespace, visitorRoom, type WebchatServerEvents } from '@cc/shared';
+import { agentRoom, type AgentServerEvents, monitorRoom, Namespace, type SupervisorServerEvents, visitorRoom, type WebchatServerEvents } from '@cc/shared';
 import { InjectConfig } from '../config.token';
 
 type AdapterFactory = ReturnType<typeof createPostgresAdapter>;
@@ -75,8 +75,7 @@ export class RealtimeService implements OnApplicationShutdown {
     const server = new Server();
     this.attach(server);
     // create the namespaces now, so their adapters subscribe before the first emit
-    server.of(Namespace.Agents);
-    server.of(Namespace.Webchat);
+    for (const ns of Object.values(Namespace)) server.of(ns);
     this.closers.unshift(() => new Promise((r) => server.close(() => r(undefined))));
   }
 
@@ -92,6 +91,12 @@ export class RealtimeService implements OnApplicationShutdown {
   ): Promise<void> {
     const server = this.server ?? (await this.serverReady);
     server.of(Namespace.Webchat).to(visitorRoom(visitorId)).emit(event, ...args);
+  }
+
+  /** To every supervisor monitoring the contact, in any API process. */
+  async toMonitors<E extends keyof SupervisorServerEvents>(contactId: string, event: E, ...args: Parameters<SupervisorServerEvents[E]>): Promise<void> {
+    const server = this.server ?? (await this.serverReady);
+    server.of(Namespace.Supervisors).to(monitorRoom(contactId)).emit(event, ...args);
   }
 
   /** Closes every socket an agent has open, in any API process (they were deactivated). */

@@ -18,6 +18,9 @@ function queue(over: Partial<QueuePolicy> = {}): QueuePolicy {
     steps: [],
     stickySeconds: 0,
     memberIds: new Set(),
+    calendar: null,
+    afterHours: {},
+    afterHoursMessage: null,
     ...over,
   };
 }
@@ -190,5 +193,32 @@ describe('steps and overflow', () => {
     expect(dueForOverflow({ ...q, overflowQueueId: null }, item('c', { queueEnteredAt: NOW - 121_000 }), NOW)).toBe(false);
     const stepped = queue({ overflowQueueId: 'sales', steps: [{ afterSeconds: 60, action: 'overflow' }] });
     expect(dueForOverflow(stepped, item('c', { queueEnteredAt: NOW - 61_000 }), NOW)).toBe(true);
+  });
+
+  describe('business hours', () => {
+    it('offers nothing from a closed queue, and serves an open one meanwhile', () => {
+      const sales = queue({ id: 'sales', name: 'Sales' });
+      const { queues, agents } = setup([agent('a1'), agent('a2')], [queue(), sales]);
+      sales.memberIds.add('a1').add('a2');
+      const hours = new Map([['support', { open: false, openedAt: null }]]);
+      const decisions = matchWaiting(queues, agents, [item('closed-1'), item('open-1', { queueId: 'sales' })], NOW, hours);
+      expect(decisions.map((d) => d.contactId)).toEqual(['open-1']);
+    });
+
+    it('at opening, offers first the contacts that waited through the closure, oldest first, before higher priorities that came later', () => {
+      const { queues, agents } = setup([agent('a1', { capacity: { voice: 1, chat: 1, sms: 3, email: 5 } })], [queue({ priority: { tiers: { vip: 100 } } })]);
+      const openedAt = NOW - 60_000;
+      const hours = new Map([['support', { open: true, openedAt }]]);
+      const waiting = [
+        item('vip-after-opening', { tier: 'vip', queuedAt: NOW - 30_000 }),
+        item('overnight-2', { queuedAt: openedAt - 3_600_000 }),
+        item('overnight-1', { queuedAt: openedAt - 7_200_000 }),
+      ];
+      expect(matchWaiting(queues, agents, waiting, NOW, hours).map((d) => d.contactId)).toEqual(['overnight-1']);
+      // without the opening, the VIP's points win as before
+      expect(matchWaiting(queues, setup([agent('a1', { capacity: { voice: 1, chat: 1, sms: 3, email: 5 } })]).agents, waiting, NOW).map((d) => d.contactId)).toEqual([
+        'vip-after-opening',
+      ]);
+    });
   });
 });

@@ -47,6 +47,12 @@ export function dueForAfterHours(queue: QueuePolicy, item: WaitingItem, now: num
   return queue.steps.slice(0, currentStep(queue, item, now)).some((s) => s.action === 'after_hours');
 }
 
+/** A queue's business hours at the pass: open now, and since when (null: no calendar, or closed). */
+export interface QueueHours {
+  open: boolean;
+  openedAt: number | null;
+}
+
 export const hasFreeCapacity = (a: AgentState) =>
   a.presence === 'available' && (Object.keys(a.capacity) as Channel[]).some((ch) => canTakeChannel(a, ch));
 
@@ -94,14 +100,33 @@ const byRank = (a: AgentState, b: AgentState) => {
  * Mutates the agents it assigns to (their load), so the next item sees their new state; the
  * caller writes the decisions and undoes those that did not stick.
  */
-export function matchWaiting(queues: Map<string, QueuePolicy>, agents: Map<string, AgentState>, waiting: Iterable<WaitingItem>, now: number): Decision[] {
+export function matchWaiting(
+  queues: Map<string, QueuePolicy>,
+  agents: Map<string, AgentState>,
+  waiting: Iterable<WaitingItem>,
+  now: number,
+  hours: Map<string, QueueHours> = new Map(),
+): Decision[] {
   const free = new Set([...agents.values()].filter(hasFreeCapacity));
   if (free.size === 0) return [];
+  // a closed queue's contacts wait for it to open; those that waited through the closure go first, in their order
+  const heldOver = (item: WaitingItem) => {
+    const openedAt = hours.get(item.queueId)?.openedAt;
+    return openedAt !== null && openedAt !== undefined && item.queuedAt < openedAt;
+  };
   const ordered = [...waiting]
-    .map((item) => ({ item, queue: queues.get(item.queueId) }))
-    .filter((x): x is { item: WaitingItem; queue: QueuePolicy } => x.queue !== undefined)
+    .filter((item) => hours.get(item.queueId)?.open !== false)
+    .map((item) => ({ item, queue: queues.get(item.queueId), heldOver: heldOver(item) }))
+    .filter((x): x is { item: WaitingItem; queue: QueuePolicy; heldOver: boolean } => x.queue !== undefined)
     .map((x) => ({ ...x, score: priorityScore(x.queue, x.item, now) }))
-    .sort((a, b) => b.score - a.score || a.item.queuedAt - b.item.queuedAt || (a.item.contactId < b.item.contactId ? -1 : 1));
+    .sort(
+      (a, b) =>
+        Number(b.heldOver) - Number(a.heldOver) ||
+        (a.heldOver ? a.item.queuedAt - b.item.queuedAt : 0) ||
+        b.score - a.score ||
+        a.item.queuedAt - b.item.queuedAt ||
+        (a.item.contactId < b.item.contactId ? -1 : 1),
+    );
 
   const decisions: Decision[] = [];
   for (const { item, queue, score } of ordered) {

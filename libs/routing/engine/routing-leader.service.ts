@@ -9,7 +9,8 @@ import { InjectConfig, RealtimeService } from '@cc/platform';
 import { ContactLifecycleService } from '../contact-lifecycle.service';
 import { OfferViewsService } from '../offer-views.service';
 import { CustomerChannelService } from '../customer-channel.service';
-import { dueForAfterHours, dueForOverflow, matchWaiting, priorityScore } from './matching';
+import { describeNextOpening, isOpenAt, openSpansBetween } from '@cc/calendars';
+import { dueForAfterHours, dueForOverflow, matchWaiting, priorityScore, type QueueHours } from './matching';
 import type { AgentState, QueuePolicy, WaitingItem } from './routing-model';
 import { RoutingStore } from './routing-store';
 import { TxSnapshot } from './tx-snapshot';
@@ -24,6 +25,9 @@ const FULL_RELOAD_MS = 60_000;
 const POSITION_FLUSH_MS = 1_000;
 /** a waiting customer hears of a new place in the queue at most this often */
 const POSITION_EVERY_MS = 5_000;
+/** how long a queue's open/closed state is trusted before the calendar is asked again */
+const HOURS_TTL_MS = 1_000;
+const DEFAULT_AFTER_HOURS_MESSAGE = "We're closed right now. We're back {opening}, and we'll answer you then.";
 
 /**
  * The routing engine's single active matcher. Every worker process runs one of these; the one that
@@ -51,6 +55,7 @@ export class RoutingLeaderService implements OnApplicationBootstrap, OnModuleDes
   /** contacts whose after-hours action has been applied (the database remembers it across leaders) */
   private afterHoursDone = new Set<string>();
   private lastPositions = new Map<string, { position: number; at: number }>();
+  private hoursCache = new Map<string, QueueHours & { at: number }>();
 
   /** signals not yet applied, with the id of the transaction that sent them (null: our own follow-ups) */
   private pending: { x: bigint | null; s: RoutingSignal }[] = [];
@@ -160,6 +165,7 @@ export class RoutingLeaderService implements OnApplicationBootstrap, OnModuleDes
         const snapshot = this.snapshot;
         this.pending = this.pending.filter((p) => p.x === null || !snapshot.sees(p.x));
         this.queues = new Map(queues.map((q) => [q.id, q]));
+        this.hoursCache.clear();
         this.agents = new Map(agents.map((a) => [a.id, a]));
         this.waiting = new Map(waiting.map((w) => [w.contactId, w]));
         this.offerTimers.forEach(clearTimeout);
@@ -228,7 +234,11 @@ export class RoutingLeaderService implements OnApplicationBootstrap, OnModuleDes
       }
     }
     try {
-      if (queues.size) for (const q of await this.store.queues(this.db, [...queues])) this.queues.set(q.id, q);
+      if (queues.size) {
+        for (const q of await this.store.queues(this.db, [...queues])) this.queues.set(q.id, q);
+        // a queue's calendar may have changed with it
+        for (const q of queues) this.hoursCache.delete(q);
+      }
       if (agents.size) {
         const loaded = await this.store.agents(this.db, [...agents]);
         for (const a of loaded) this.agents.set(a.id, a);
@@ -271,10 +281,11 @@ export class RoutingLeaderService implements OnApplicationBootstrap, OnModuleDes
     try {
       await this.applyPending();
       const now = Date.now();
-      await this.afterHoursDue(now);
+      const hours = this.hours(now);
+      await this.afterHoursDue(now, hours);
       await this.transfersDue(now);
       await this.overflowDue(now);
-      const decisions = matchWaiting(this.queues, this.agents, this.waiting.values(), now).map((d) => ({ ...d, offerId: randomUUID() }));
+      const decisions = matchWaiting(this.queues, this.agents, this.waiting.values(), now, hours).map((d) => ({ ...d, offerId: randomUUID() }));
       if (decisions.length === 0) return;
       let written: Map<string, number>;
       try {
@@ -342,15 +353,44 @@ export class RoutingLeaderService implements OnApplicationBootstrap, OnModuleDes
     await Promise.all(failed.map((f) => this.realtime.toAgent(f.agent_id, 'transfer:failed', { contactId: f.id, reason: 'not_accepted' })));
   }
 
-  private async afterHoursDue(now: number): Promise<void> {
-    const due: string[] = [];
+  /** Each calendar queue's hours now: whether it is open, and since when (the start of the current open span). */
+  private hours(now: number): Map<string, QueueHours> {
+    const result = new Map<string, QueueHours>();
+    for (const queue of this.queues.values()) {
+      if (!queue.calendar) continue;
+      let cached = this.hoursCache.get(queue.id);
+      if (!cached || now - cached.at >= HOURS_TTL_MS) {
+        const at = new Date(now);
+        const open = isOpenAt(queue.calendar, at);
+        const spans = open ? openSpansBetween(queue.calendar, new Date(now - 8 * 86_400_000), new Date(now + 1)) : [];
+        cached = { open, openedAt: open && spans.length ? spans[spans.length - 1].start.getTime() : null, at: now };
+        this.hoursCache.set(queue.id, cached);
+      }
+      result.set(queue.id, cached);
+    }
+    return result;
+  }
+
+  /**
+   * The after-hours handling, once per contact: when a contact is waiting in a closed queue (or a
+   * queue step applies the after-hours action), the customer gets the queue's automatic reply saying
+   * when it opens; then, by the queue's rule for the channel, the contact waits for the opening or
+   * moves to another queue that is open now (follow-the-sun).
+   */
+  private async afterHoursDue(now: number, hours: Map<string, QueueHours>): Promise<void> {
+    const due: { item: WaitingItem; queue: QueuePolicy; closed: boolean }[] = [];
     for (const item of this.waiting.values()) {
       const queue = this.queues.get(item.queueId);
-      if (queue && !this.afterHoursDone.has(item.contactId) && dueForAfterHours(queue, item, now)) due.push(item.contactId);
+      if (!queue || item.kind !== 'contact' || this.afterHoursDone.has(item.contactId)) continue;
+      const closed = hours.get(queue.id)?.open === false;
+      if (closed || dueForAfterHours(queue, item, now)) due.push({ item, queue, closed });
     }
     if (due.length === 0) return;
-    const replies = await this.store.afterHours(this.db, due);
-    due.forEach((id) => this.afterHoursDone.add(id));
+    const replies = await this.store.afterHours(
+      this.db,
+      due.map(({ item, queue }) => ({ contactId: item.contactId, text: this.afterHoursText(queue, now) })),
+    );
+    due.forEach((d) => this.afterHoursDone.add(d.item.contactId));
     await Promise.all(
       replies.map((r) =>
         this.customers.send({ channel: r.channel as Channel, address: r.address }, 'message', {
@@ -365,6 +405,21 @@ export class RoutingLeaderService implements OnApplicationBootstrap, OnModuleDes
         }),
       ),
     );
+    // follow-the-sun: to a queue that is open now; otherwise the contact waits where it is
+    const moves = due
+      .filter((d) => d.closed)
+      .map((d) => ({ d, rule: d.queue.afterHours[d.item.channel] }))
+      .filter(({ rule }) => rule?.action === 'overflow' && rule.overflowQueueId && this.queues.has(rule.overflowQueueId))
+      .filter(({ rule }) => hours.get(rule!.overflowQueueId!)?.open !== false)
+      .map(({ d, rule }) => ({ contactId: d.item.contactId, from: d.queue.id, to: rule!.overflowQueueId! }));
+    await this.move(moves, now, 'after_hours');
+  }
+
+  private afterHoursText(queue: QueuePolicy, now: number): string | null {
+    const template = queue.afterHoursMessage ?? (queue.calendar ? DEFAULT_AFTER_HOURS_MESSAGE : null);
+    if (!template) return null;
+    const opening = queue.calendar ? describeNextOpening(queue.calendar, new Date(now)) : null;
+    return template.replace(/\{opening\}/g, opening ?? 'soon');
   }
 
   private async overflowDue(now: number): Promise<void> {
@@ -373,8 +428,12 @@ export class RoutingLeaderService implements OnApplicationBootstrap, OnModuleDes
       const queue = this.queues.get(item.queueId);
       if (queue && dueForOverflow(queue, item, now)) moves.push({ contactId: item.contactId, from: queue.id, to: queue.overflowQueueId! });
     }
+    await this.move(moves, now, 'max_wait_or_step');
+  }
+
+  private async move(moves: { contactId: string; from: string; to: string }[], now: number, reason: string): Promise<void> {
     if (moves.length === 0) return;
-    const moved = new Set(await this.store.overflow(this.db, moves));
+    const moved = new Set(await this.store.overflow(this.db, moves, reason));
     for (const m of moves) {
       const item = this.waiting.get(m.contactId);
       if (!item) continue;

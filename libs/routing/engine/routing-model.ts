@@ -1,4 +1,5 @@
 import type { Channel, Presence } from '@cc/shared';
+import type { CalendarDefinition } from '@cc/calendars';
 
 /**
  * A queue's routing policy. Stored as columns and jsonb on `queues`; see the README for each field.
@@ -20,7 +21,22 @@ export interface QueuePolicy {
   /** a returning customer is offered to their last agent first, for this long */
   stickySeconds: number;
   memberIds: Set<string>;
+  /** business hours; null: always open */
+  calendar: CalendarDefinition | null;
+  afterHours: AfterHoursPolicy;
+  afterHoursMessage: string | null;
 }
+
+/**
+ * What a contact arriving while its queue is closed does after the automatic reply: wait in the
+ * queue until it opens, or move to another queue if that one is open now (follow-the-sun; if it is
+ * closed too, the contact waits where it is).
+ */
+export interface AfterHoursRule {
+  action: 'wait' | 'overflow';
+  overflowQueueId?: string;
+}
+export type AfterHoursPolicy = Partial<Record<Channel, AfterHoursRule>>;
 
 export interface PriorityPolicy {
   /** points by customer tier, e.g. { vip: 100 } */

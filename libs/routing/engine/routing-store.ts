@@ -14,7 +14,8 @@ export class RoutingStore {
   async queues(q: Queryable, ids: string[] | null): Promise<QueuePolicy[]> {
     const rows = await q.query(
       `SELECT q.id, q.name, q.active, q.channels, q.required_skills, q.priority_policy, q.service_level_seconds,
-              q.max_wait_seconds, q.overflow_queue_id, q.steps, q.sticky_seconds,
+              q.max_wait_seconds, q.overflow_queue_id, q.steps, q.sticky_seconds, q.after_hours, q.after_hours_message,
+              (SELECT definition FROM calendars cal WHERE cal.id = q.calendar_id) AS calendar,
               COALESCE(array_agg(m.agent_id) FILTER (WHERE m.agent_id IS NOT NULL), '{}') AS member_ids
          FROM queues q LEFT JOIN queue_members m ON m.queue_id = q.id
         WHERE $1::uuid[] IS NULL OR q.id = ANY($1) GROUP BY q.id`,
@@ -33,6 +34,9 @@ export class RoutingStore {
       steps: r.steps,
       stickySeconds: r.sticky_seconds,
       memberIds: new Set<string>(r.member_ids),
+      calendar: r.calendar,
+      afterHours: r.after_hours,
+      afterHoursMessage: r.after_hours_message,
     }));
   }
 
@@ -181,13 +185,13 @@ export class RoutingStore {
    * Applies the after-hours action once per contact: records it and stores the queue's automatic
    * reply. Returns the replies stored, to deliver.
    */
-  async afterHours(q: Queryable, contactIds: string[]): Promise<{ id: string; contact_id: string; body: string; created_at: Date; channel: string; address: string; delivery_status: DeliveryStatus | null }[]> {
-    if (contactIds.length === 0) return [];
+  async afterHours(q: Queryable, items: { contactId: string; text: string | null }[]): Promise<{ id: string; contact_id: string; body: string; created_at: Date; channel: string; address: string; delivery_status: DeliveryStatus | null }[]> {
+    if (items.length === 0) return [];
     return q.query(
       `WITH due AS (
-         SELECT c.id, c.channel, c.address, q.after_hours_message AS text
-           FROM contacts c JOIN queues q ON q.id = c.queue_id
-          WHERE c.id = ANY($1) AND c.state = 'queued'
+         SELECT c.id, c.channel, c.address, x.text
+           FROM contacts c JOIN unnest($1::uuid[], $2::text[]) AS x(id, text) ON x.id = c.id
+          WHERE c.state = 'queued'
             AND NOT EXISTS (SELECT 1 FROM contact_events e WHERE e.contact_id = c.id AND e.type = 'after_hours_action')
        ), event AS (
          INSERT INTO contact_events (contact_id, type, actor_type, reason) SELECT id, 'after_hours_action', 'system', 'routing_step' FROM due
@@ -197,7 +201,7 @@ export class RoutingStore {
          RETURNING id, contact_id, body, created_at, delivery_status
        )
        SELECT reply.*, due.channel, due.address FROM reply JOIN due ON due.id = reply.contact_id`,
-      [contactIds],
+      [items.map((i) => i.contactId), items.map((i) => i.text)],
     );
   }
 
@@ -222,7 +226,7 @@ export class RoutingStore {
   }
 
   /** Moves contacts to their overflow queue; returns the ids moved. */
-  async overflow(q: Queryable, moves: { contactId: string; from: string; to: string }[]): Promise<string[]> {
+  async overflow(q: Queryable, moves: { contactId: string; from: string; to: string }[], reason: string): Promise<string[]> {
     if (moves.length === 0) return [];
     const rows = await q.query(
       `WITH moved AS (
@@ -232,10 +236,10 @@ export class RoutingStore {
          RETURNING c.id, x.from_queue, x.to_queue
        ), events AS (
          INSERT INTO contact_events (contact_id, type, actor_type, reason, data)
-         SELECT id, 'overflowed', 'system', 'max_wait_or_step', jsonb_build_object('fromQueueId', from_queue, 'toQueueId', to_queue) FROM moved
+         SELECT id, 'overflowed', 'system', $4, jsonb_build_object('fromQueueId', from_queue, 'toQueueId', to_queue) FROM moved
        )
        SELECT id FROM moved`,
-      [moves.map((m) => m.contactId), moves.map((m) => m.from), moves.map((m) => m.to)],
+      [moves.map((m) => m.contactId), moves.map((m) => m.from), moves.map((m) => m.to), reason],
     );
     return rows.map((r: { id: string }) => r.id);
   }

@@ -15,6 +15,7 @@ import {
   MaxLength,
   Min,
   MinLength,
+  ValidateIf,
   ValidateNested,
   registerDecorator,
 } from 'class-validator';
@@ -120,6 +121,22 @@ export class UpdateAgentDto {
   @ApiPropertyOptional() @IsOptional() @IsBoolean() voiceBlocksOtherChannels?: boolean;
 }
 
+export class AfterHoursRuleDto {
+  @ApiProperty({ enum: ['wait', 'overflow'] }) @IsIn(['wait', 'overflow']) action: 'wait' | 'overflow';
+  @ApiPropertyOptional({ description: 'with overflow: the queue to move to when it is open now (follow-the-sun)' })
+  @ValidateIf((r: AfterHoursRuleDto) => r.action === 'overflow')
+  @IsUUID()
+  overflowQueueId?: string;
+}
+
+/** Per channel: what a contact arriving while the queue is closed does after the automatic reply (default: wait). */
+export class AfterHoursPolicyDto {
+  @ApiPropertyOptional({ type: AfterHoursRuleDto }) @IsOptional() @ValidateNested() @Type(() => AfterHoursRuleDto) chat?: AfterHoursRuleDto;
+  @ApiPropertyOptional({ type: AfterHoursRuleDto }) @IsOptional() @ValidateNested() @Type(() => AfterHoursRuleDto) sms?: AfterHoursRuleDto;
+  @ApiPropertyOptional({ type: AfterHoursRuleDto }) @IsOptional() @ValidateNested() @Type(() => AfterHoursRuleDto) email?: AfterHoursRuleDto;
+  @ApiPropertyOptional({ type: AfterHoursRuleDto }) @IsOptional() @ValidateNested() @Type(() => AfterHoursRuleDto) voice?: AfterHoursRuleDto;
+}
+
 export class CreateQueueDto {
   @ApiProperty() @IsString() @MinLength(1) @MaxLength(80) name: string;
   @ApiPropertyOptional({ enum: CHANNELS, isArray: true })
@@ -157,12 +174,18 @@ export class CreateQueueDto {
   @Min(0)
   @Max(3600)
   stickySeconds?: number;
-  @ApiPropertyOptional({ nullable: true, example: 'We are closed now and back at 8:00. Leave your message and we will answer then.' })
+  @ApiPropertyOptional({ nullable: true, example: 'We are closed now and back {opening}. Leave your message and we will answer then.' })
   @IsOptional()
   @IsString()
   @MinLength(1)
   @MaxLength(1000)
   afterHoursMessage?: string | null;
+  @ApiPropertyOptional({ nullable: true, description: 'business-hours calendar; null: always open' }) @IsOptional() @IsUUID() calendarId?: string | null;
+  @ApiPropertyOptional({ type: AfterHoursPolicyDto }) @IsOptional() @ValidateNested() @Type(() => AfterHoursPolicyDto) afterHours?: AfterHoursPolicyDto;
+  @ApiPropertyOptional({ default: false, description: 'the service-level clock stops while the queue is closed' })
+  @IsOptional()
+  @IsBoolean()
+  serviceLevelPausesWhenClosed?: boolean;
 }
 
 export class UpdateQueueDto extends PartialType(CreateQueueDto) {

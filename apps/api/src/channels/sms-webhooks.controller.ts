@@ -1,6 +1,6 @@
-import { Body, Controller, Header, Headers, HttpCode, Param, Post, Req, type RawBodyRequest } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Param, Post, Req, Res, type RawBodyRequest } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import twilio from 'twilio';
 import { SmsInboundService } from '@cc/channels/sms';
 
@@ -16,9 +16,15 @@ export class SmsWebhooksController {
   /** Twilio's inbound message webhook: answered with empty TwiML once the message is queued. */
   @Post('twilio/sms')
   @HttpCode(200)
-  @Header('Content-Type', 'text/xml')
-  async twilioInbound(@Req() req: Request, @Body() fields: Record<string, string>, @Headers('x-twilio-signature') signature?: string): Promise<string> {
+  async twilioInbound(
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+    @Body() fields: Record<string, string>,
+    @Headers('x-twilio-signature') signature?: string,
+  ): Promise<string> {
     await this.sms.acceptTwilio(fields ?? {}, signature, req.originalUrl);
+    // only the success is TwiML; errors are JSON like every other endpoint's
+    res.type('text/xml');
     return EMPTY_TWIML;
   }
 

@@ -33,6 +33,8 @@ export class SmsEmailChannels1795900400000 implements MigrationInterface {
       CREATE TABLE message_attachments (
         id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
         message_id uuid NOT NULL REFERENCES messages (id),
+        -- the order the customer attached them in
+        position integer NOT NULL DEFAULT 0,
         filename text NOT NULL,
         content_type text NOT NULL,
         size integer NOT NULL CHECK (size >= 0),
@@ -42,7 +44,17 @@ export class SmsEmailChannels1795900400000 implements MigrationInterface {
         url text,
         created_at timestamptz NOT NULL DEFAULT now()
       );
-      CREATE INDEX message_attachments_message_idx ON message_attachments (message_id);
+      CREATE INDEX message_attachments_message_idx ON message_attachments (message_id, position);
+
+      -- a provider's status callback that arrived before its send answer told us the message's id:
+      -- kept until the id is known, then applied
+      CREATE TABLE early_delivery_statuses (
+        provider_message_id text PRIMARY KEY,
+        status text NOT NULL,
+        error_code text,
+        error text,
+        received_at timestamptz NOT NULL DEFAULT now()
+      );
 
       -- our side of the conversation: the number or mailbox the customer wrote to, which replies come from
       ALTER TABLE contacts ADD COLUMN channel_address text;
@@ -75,7 +87,7 @@ export class SmsEmailChannels1795900400000 implements MigrationInterface {
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`
-      DROP TABLE sms_keyword_log, sms_opt_outs, message_attachments;
+      DROP TABLE early_delivery_statuses, sms_keyword_log, sms_opt_outs, message_attachments;
       DROP INDEX contacts_open_email_idx;
       DROP INDEX contacts_one_open_per_address;
       CREATE UNIQUE INDEX contacts_one_open_per_address ON contacts (channel, address) WHERE state IN ('queued', 'offered', 'active', 'wrap_up');

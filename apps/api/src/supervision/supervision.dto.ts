@@ -1,0 +1,58 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsDateString, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { PRESENCES, type Presence } from '@cc/shared';
+
+export class SetAgentStateDto {
+  @IsUUID() agentId: string;
+  @IsIn(PRESENCES) presence: Presence;
+  @IsOptional() @IsString() @MinLength(1) @MaxLength(80) reason?: string;
+}
+
+export class SupervisedContactDto {
+  @IsUUID() contactId: string;
+}
+
+export class ReassignDto {
+  @IsUUID() contactId: string;
+  @IsUUID() agentId: string;
+}
+
+export class SupervisorMessageDto {
+  @IsUUID() contactId: string;
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/, { message: 'clientMessageId must be 1-64 letters, digits, _ or -' }) clientMessageId: string;
+  @IsString() @MinLength(1) @MaxLength(4000) text: string;
+}
+
+export class ReportQueryDto {
+  @ApiProperty({ example: '2026-11-01T00:00:00Z' }) @IsDateString() from: string;
+  @ApiProperty({ example: '2026-11-02T00:00:00Z' }) @IsDateString() to: string;
+  @ApiPropertyOptional({ enum: ['15m', '1h', '1d'], default: '1h' }) @IsOptional() @IsIn(['15m', '1h', '1d']) interval?: '15m' | '1h' | '1d';
+  @ApiPropertyOptional({ example: 'Europe/London', description: 'IANA zone the intervals follow; default DEFAULT_TIME_ZONE' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  timeZone?: string;
+  @ApiPropertyOptional({ enum: ['json', 'csv'], default: 'json' }) @IsOptional() @IsIn(['json', 'csv']) format?: 'json' | 'csv';
+  @ApiPropertyOptional({ default: 24, description: 'hours within which a repeat contact by the same customer means not resolved first time' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(24 * 90)
+  fcrWindowHours?: number;
+}
+
+export class CreateCalendarDto {
+  @ApiProperty() @IsString() @MinLength(1) @MaxLength(80) name: string;
+  @ApiProperty({
+    description: 'timeZone, weekly spans (split shifts, overnight), holidays and overrides; see the README',
+    example: { timeZone: 'Europe/London', weekly: [{ day: 'mon', open: '09:00', close: '17:00' }], holidays: [], overrides: [] },
+  })
+  definition: unknown;
+}
+
+export class UpdateCalendarDto {
+  @ApiPropertyOptional() @IsOptional() @IsString() @MinLength(1) @MaxLength(80) name?: string;
+  @ApiPropertyOptional() @IsOptional() definition?: unknown;
+}

@@ -1,0 +1,2 @@
+export * from './calendar-definition';
+export * from './business-hours';
