@@ -463,9 +463,13 @@ describe('the email channel, from a customer’s mailbox to an agent and back', 
       await form({ ...sign(now()), token: 'another-token' }).expect(403);
       expect(await contactsOf(mike)).toEqual([]);
 
-      const res = await form(sign(now())).expect(200);
+      const accepted = sign(now());
+      const res = await form(accepted).expect(200);
       expect(res.body).toEqual({ outcome: 'accepted' });
       const offer = await offerFor(mike);
+      // the signature covers only the timestamp and token: the same token again (another body) is a replay
+      await form(accepted).expect(403);
+      expect(await contactsOf(mike)).toHaveLength(1);
       expect(offer).toMatchObject({ queue: { name: 'Sales' }, customer: { name: 'Mike Gun' } });
       expect(offer.messages).toEqual([
         expect.objectContaining({

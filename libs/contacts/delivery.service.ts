@@ -24,6 +24,8 @@ export interface OutboundMessage {
   /** our number or mailbox the contact came in on, if known */
   from: string | null;
   body: string;
+  /** sent by the system (an automatic reply), not by a person */
+  automatic: boolean;
   status: DeliveryStatus;
   providerMessageId: string | null;
 }
@@ -42,7 +44,7 @@ export class DeliveryService {
 
   async load(messageId: string): Promise<OutboundMessage | null> {
     const [r] = await this.db.query(
-      `SELECT m.id, m.contact_id, c.channel, c.address, c.channel_address, m.body, m.delivery_status, m.provider_message_id
+      `SELECT m.id, m.contact_id, c.channel, c.address, c.channel_address, m.body, m.author_type, m.delivery_status, m.provider_message_id
          FROM messages m JOIN contacts c ON c.id = m.contact_id
         WHERE m.id = $1 AND m.direction = 'outbound' AND m.delivery_status IS NOT NULL`,
       [messageId],
@@ -55,6 +57,7 @@ export class DeliveryService {
       to: r.address,
       from: r.channel_address,
       body: r.body,
+      automatic: r.author_type === 'system',
       status: r.delivery_status,
       providerMessageId: r.provider_message_id,
     };

@@ -1,5 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import type { ResolvedConfig } from '@cc/config';
 import { DomainError, ErrorCode, type InboundMessageJob } from '@cc/shared';
 import { InjectConfig, JobsService } from '@cc/platform';
@@ -36,6 +38,7 @@ export class EmailInboundService {
   readonly mailboxes: Mailboxes;
 
   constructor(
+    @InjectDataSource() private readonly db: DataSource,
     private readonly jobs: JobsService,
     private readonly queues: QueuesService,
     @InjectConfig() private readonly config: ResolvedConfig,
@@ -83,7 +86,8 @@ export class EmailInboundService {
       content: {
         subject: mail.subject,
         html: mail.html ? sanitizeEmailHtml(mail.html) : null,
-        fullText: text !== mail.text ? mail.text : undefined,
+        // only when something was stripped: a trailing newline is not a shortening
+        fullText: text !== mail.text.replace(/\r\n?/g, '\n').trim() ? mail.text : undefined,
         attachments: mail.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, size: a.size, contentBase64: a.contentBase64 })),
       },
       thread: {
@@ -114,7 +118,17 @@ export class EmailInboundService {
     if (!verifyMailgunSignature({ timestamp: fields.timestamp, token: fields.token, signature: fields.signature }, key)) {
       throw new DomainError(ErrorCode.Forbidden, 'the Mailgun signature is missing, wrong or stale');
     }
-    return this.accept(await parsed(() => fromMailgun(fields, files, this.limits)));
+    // the signature covers the timestamp and token, not the message: a token is good for one request.
+    // It is recorded only once the mail is queued, so Mailgun's own retry of a failed request still passes.
+    const [used] = await this.db.query(`SELECT 1 FROM webhook_nonces WHERE provider = 'mailgun' AND nonce = $1`, [fields.token]);
+    if (used) throw new DomainError(ErrorCode.Forbidden, 'this Mailgun token was already used');
+    const outcome = await this.accept(await parsed(() => fromMailgun(fields, files, this.limits)));
+    await this.db.query(
+      `WITH expired AS (DELETE FROM webhook_nonces WHERE seen_at < now() - interval '1 hour')
+       INSERT INTO webhook_nonces (provider, nonce) VALUES ('mailgun', $1) ON CONFLICT DO NOTHING`,
+      [fields.token],
+    );
+    return outcome;
   }
 
   private checkBasicAuth(provider: string, expected: string | undefined, authorization: string | undefined): void {

@@ -50,6 +50,8 @@ export class SmtpEmailSender implements ChannelSender, OnApplicationShutdown {
         messageId,
         inReplyTo: thread.lastInbound ?? undefined,
         references: references.length ? references : undefined,
+        // RFC 3834: other systems' autoresponders must not answer our automatic replies
+        headers: message.automatic ? { 'Auto-Submitted': 'auto-replied' } : undefined,
       });
     } catch (e) {
       const code = (e as { responseCode?: number }).responseCode;

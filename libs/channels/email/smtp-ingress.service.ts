@@ -6,7 +6,7 @@ import type { ResolvedConfig } from '@cc/config';
 import { DomainError } from '@cc/shared';
 import { InjectConfig } from '@cc/platform';
 import { EmailInboundService } from './email-inbound.service';
-import { parseRawEmail } from './parsing';
+import { EmailPayloadError, parseRawEmail } from './parsing';
 
 /** An SMTP reply: the code the client sees, with our reason. */
 const smtpError = (responseCode: number, message: string) => Object.assign(new Error(message), { responseCode });
@@ -65,7 +65,8 @@ export class SmtpIngressService implements OnApplicationBootstrap, OnApplication
           this.receive(Buffer.concat(chunks), session.envelope.rcptTo.map((r) => r.address), session.envelope.mailFrom ? session.envelope.mailFrom.address : undefined).then(
             () => done(),
             (e: unknown) => {
-              if (e instanceof DomainError) return done(smtpError(554, `5.6.0 ${e.message}`));
+              // a message we can never take (no usable sender, no mailbox of ours) is refused for good, not deferred
+              if (e instanceof DomainError || e instanceof EmailPayloadError) return done(smtpError(554, `5.6.0 ${e.message}`));
               this.logger.error(`inbound mail not queued: ${(e as Error).message}`);
               done(smtpError(451, '4.3.0 temporarily unable to accept the message, try again later'));
             },

@@ -45,9 +45,9 @@ export function fromPostmark(body: unknown, limits: ParseLimits): ParsedEmail {
     { field: 'From', value: text(p, 'From'), name: text(p, 'FromName') },
   ]);
 
-  // OriginalRecipient is the envelope address the mail was delivered to
-  let to = normaliseAddresses([text(p, 'OriginalRecipient') ?? '']);
-  if (to.length === 0) to = normaliseAddresses([...postmarkEmails(p.ToFull), ...postmarkEmails(p.CcFull)]);
+  // OriginalRecipient is the envelope address the mail was delivered to; when mail is forwarded to
+  // Postmark's inbound address that is the hash address, and our mailbox is only in To/Cc: keep all
+  let to = normaliseAddresses([text(p, 'OriginalRecipient') ?? '', ...postmarkEmails(p.ToFull), ...postmarkEmails(p.CcFull)]);
   if (to.length === 0) to = parseAddressList([text(p, 'To'), text(p, 'Cc')]);
   if (to.length === 0) {
     throw new EmailPayloadError(

@@ -66,6 +66,14 @@ export class SmsEmailChannels1795900400000 implements MigrationInterface {
         WHERE state IN ('queued', 'offered', 'active', 'wrap_up') AND channel <> 'email';
       CREATE INDEX contacts_open_email_idx ON contacts (address) WHERE state IN ('queued', 'offered', 'active', 'wrap_up') AND channel = 'email';
 
+      -- signed webhook tokens already used (Mailgun signs a timestamp and token, not the body): a replay is refused
+      CREATE TABLE webhook_nonces (
+        provider text NOT NULL,
+        nonce text NOT NULL,
+        seen_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (provider, nonce)
+      );
+
       -- carrier compliance: a number that texted STOP gets no SMS until it texts START
       CREATE TABLE sms_opt_outs (
         address text PRIMARY KEY,
@@ -87,7 +95,7 @@ export class SmsEmailChannels1795900400000 implements MigrationInterface {
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`
-      DROP TABLE early_delivery_statuses, sms_keyword_log, sms_opt_outs, message_attachments;
+      DROP TABLE webhook_nonces, early_delivery_statuses, sms_keyword_log, sms_opt_outs, message_attachments;
       DROP INDEX contacts_open_email_idx;
       DROP INDEX contacts_one_open_per_address;
       CREATE UNIQUE INDEX contacts_one_open_per_address ON contacts (channel, address) WHERE state IN ('queued', 'offered', 'active', 'wrap_up');
