@@ -77,6 +77,16 @@ describe('a web-chat conversation from visitor to agent and back', () => {
     const { rows } = await t.db.query(`SELECT load FROM agent_capacities c JOIN users u ON u.id = c.agent_id WHERE u.email = 'alice@demo.local' AND channel = 'chat'`);
     expect(rows[0].load).toBe(0);
 
+    // the visitor rates the closed conversation, once; out-of-range scores and others' conversations are refused
+    expect(await visitor.ack('conversation:rate', { contactId: offer.contactId, score: 6 })).toMatchObject({ ok: false, error: { code: 'validation_failed' } });
+    expect(await visitor.ack('conversation:rate', { contactId: offer.contactId, score: 4, comment: 'quick, thanks' })).toEqual({ ok: true, recorded: true });
+    expect(await visitor.ack('conversation:rate', { contactId: offer.contactId, score: 1 })).toEqual({ ok: true, recorded: false });
+    const stranger = await connectVisitor(t.url);
+    expect(await stranger.ack('conversation:rate', { contactId: offer.contactId, score: 1 })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    stranger.close();
+    const rated = await t.db.query(`SELECT csat FROM contacts WHERE id = $1`, [offer.contactId]);
+    expect(rated.rows).toEqual([{ csat: 4 }]);
+
     alice.close();
     visitor.close();
   });

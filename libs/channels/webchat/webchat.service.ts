@@ -6,7 +6,7 @@ import type { ResolvedConfig } from '@cc/config';
 import { InjectConfig, JobsService, RealtimeService, TokensService } from '@cc/platform';
 import { ContactsQueryService } from '@cc/contacts';
 import { ContactLifecycleService, QueuesService } from '@cc/routing';
-import type { ContactState, VisitorConversationView } from '@cc/shared';
+import { type ContactState, DomainError, ErrorCode, type VisitorConversationView } from '@cc/shared';
 
 export interface VisitorMessage {
   clientMessageId: string;
@@ -85,6 +85,24 @@ export class WebchatService {
   async typing(visitorId: string, isTyping: boolean): Promise<void> {
     const open = await this.contacts.openContactOf('chat', visitorId);
     if (open?.agentId && open.state === 'active') await this.realtime.toAgent(open.agentId, 'typing', { contactId: open.id, isTyping });
+  }
+
+  /**
+   * The visitor rates a conversation of theirs that has closed (CSAT, 1 to 5), once: reports count it.
+   * Rating again changes nothing.
+   */
+  async rate(visitorId: string, contactId: string, score: number, comment: string | null): Promise<{ recorded: boolean }> {
+    const [contact] = await this.db.query(`SELECT state, csat FROM contacts WHERE id = $1 AND channel = 'chat' AND address = $2`, [contactId, visitorId]);
+    // another visitor's contact is as unknown as a missing one
+    if (!contact) throw new DomainError(ErrorCode.NotFound, `conversation ${contactId} not found`);
+    if (contact.state !== 'closed') throw new DomainError(ErrorCode.InvalidState, 'a conversation can be rated once it has closed');
+    const [rated] = await this.db.query(
+      `WITH rated AS (UPDATE contacts SET csat = $2, updated_at = now() WHERE id = $1 AND csat IS NULL RETURNING id, customer_id)
+       INSERT INTO contact_events (contact_id, type, actor_type, actor_id, data)
+       SELECT id, 'csat', 'customer', customer_id, jsonb_build_object('score', $2::int, 'comment', $3::text) FROM rated RETURNING contact_id`,
+      [contactId, score, comment],
+    );
+    return { recorded: !!rated };
   }
 
   leave(visitorId: string): Promise<void> {

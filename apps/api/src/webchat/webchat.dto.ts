@@ -1,5 +1,5 @@
 import { ApiPropertyOptional, ApiProperty } from '@nestjs/swagger';
-import { IsBoolean, IsEmail, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { IsBoolean, IsEmail, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { CLIENT_MESSAGE_ID, MAX_MESSAGE_LENGTH } from '../agent-desk/agent-desk.dto';
 
 export class StartSessionDto {
@@ -25,4 +25,10 @@ export class VisitorMessageDto {
 
 export class VisitorTypingDto {
   @IsBoolean() isTyping: boolean;
+}
+
+export class RateConversationDto {
+  @IsUUID() contactId: string;
+  @IsInt() @Min(1) @Max(5) score: number;
+  @IsOptional() @IsString() @MaxLength(1000) comment?: string;
 }

@@ -10,7 +10,7 @@ import type { Namespace as IoNamespace, Socket } from 'socket.io';
 import { WebchatService } from '@cc/channels/webchat';
 import { acknowledge, closeOnFailure, parsePayload, TokensService } from '@cc/platform';
 import { DomainError, ErrorCode, Namespace, visitorRoom } from '@cc/shared';
-import { VisitorMessageDto, VisitorTypingDto } from './webchat.dto';
+import { RateConversationDto, VisitorMessageDto, VisitorTypingDto } from './webchat.dto';
 
 type VisitorSocket = Socket & { data: { visitorId: string } };
 
@@ -64,6 +64,15 @@ export class WebchatGateway implements OnGatewayInit, OnGatewayConnection {
   @SubscribeMessage('conversation:get')
   get(@ConnectedSocket() socket: VisitorSocket) {
     return acknowledge(async () => ({ conversation: await this.webchat.conversation(socket.data.visitorId) }));
+  }
+
+  /** The visitor's satisfaction score for a closed conversation of theirs (CSAT). */
+  @SubscribeMessage('conversation:rate')
+  rate(@ConnectedSocket() socket: VisitorSocket, @MessageBody() body: unknown) {
+    return acknowledge(async () => {
+      const { contactId, score, comment } = parsePayload(RateConversationDto, body);
+      return this.webchat.rate(socket.data.visitorId, contactId, score, comment ?? null);
+    });
   }
 
   /** The visitor closed the chat: a waiting contact is abandoned; a live one stays with its agent. */
