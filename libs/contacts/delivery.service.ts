@@ -150,7 +150,9 @@ export class DeliveryService {
     );
     if (!row) return false;
     const delivery: DeliveryView = { status: u.status, errorCode: u.errorCode ?? null, error: u.error ?? null };
-    if (row.agent_id) await this.realtime.toAgent(row.agent_id, 'message:status', { contactId: row.contact_id, messageId: row.id, delivery });
+    const event = { contactId: row.contact_id, messageId: row.id, delivery };
+    if (row.agent_id) await this.realtime.toAgent(row.agent_id, 'message:status', event);
+    await this.realtime.toMonitors(row.contact_id, 'message:status', event);
     return true;
   }
 }

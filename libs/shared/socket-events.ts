@@ -191,4 +191,6 @@ export interface SupervisorServerEvents {
   /** a message on a contact this supervisor monitors (customer, agent, whisper or barge-in) */
   message: (m: MessageView) => void;
   'contact:state': (e: { contactId: string; state: ContactState; reason: string | null }) => void;
+  /** an SMS or email reply on a monitored contact changed delivery status */
+  'message:status': (e: { contactId: string; messageId: string; delivery: DeliveryView }) => void;
 }
