@@ -59,7 +59,8 @@ export function contactMetrics(contacts: ContactFacts[], shortAbandonSeconds: nu
   const short = abandonedAll.filter((c) => c.closedAt && waitOf(c, c.closedAt) < shortAbandonSeconds * 1000);
   const abandoned = abandonedAll.filter((c) => !short.includes(c));
   const waits = [...answered.map((c) => waitOf(c, c.answeredAt!)), ...abandoned.filter((c) => c.closedAt).map((c) => waitOf(c, c.closedAt!))].map(seconds);
-  const handled = answered.filter((c) => c.closedAt);
+  // handled: answered and closed by an agent (a contact transferred back to the queue and then left is not)
+  const handled = answered.filter((c) => c.state === 'closed' && c.closedAt);
   const withinSl = answered.filter((c) => serviceLevelWaitMs(c, c.answeredAt!) <= c.serviceLevelSeconds * 1000);
   const slBase = answered.length + abandoned.length;
   const rated = contacts.filter((c) => c.csat !== null);

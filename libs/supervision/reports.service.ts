@@ -66,8 +66,9 @@ export class ReportsService {
       if (!groups.has(key)) groups.set(key, { start, id, contacts: [] });
       groups.get(key)!.contacts.push(c);
     }
+    // in time order: labels alone mislead in the hour repeated when clocks go back
     return [...groups.values()]
-      .sort((a, b) => a.start.localeCompare(b.start) || (names.get(a.id) ?? a.id).localeCompare(names.get(b.id) ?? b.id))
+      .sort((a, b) => Date.parse(a.start) - Date.parse(b.start) || (names.get(a.id) ?? a.id).localeCompare(names.get(b.id) ?? b.id))
       .map((g) => ({ intervalStart: g.start, group: { id: g.id, name: names.get(g.id) ?? g.id }, ...contactMetrics(g.contacts, this.config.shortAbandonSeconds) }));
   }
 
@@ -119,16 +120,20 @@ export class ReportsService {
       [range.from, range.to],
     );
     // each accepted offer is a stretch of handling: from the accept until the contact closed or left the agent
-    const work: { agent_id: string; start: Date; end: Date | null; wrap_start: Date | null; closed_by_agent: boolean }[] = await this.db.query(
+    const work: { agent_id: string; start: Date; end: Date | null; wrap_start: Date | null }[] = await this.db.query(
       `SELECT o.agent_id, o.resolved_at AS start,
               (SELECT min(e.created_at) FROM contact_events e WHERE e.contact_id = o.contact_id AND e.created_at >= o.resolved_at
                   AND (e.type IN ('closed', 'transferred', 'requeued', 'reassigned', 'abandoned')
                        OR e.type = 'transfer_accepted' AND e.actor_id IS DISTINCT FROM o.agent_id)) AS end,
-              (SELECT min(e.created_at) FROM contact_events e WHERE e.contact_id = o.contact_id AND e.created_at >= o.resolved_at AND e.type = 'wrap_up') AS wrap_start,
-              EXISTS (SELECT 1 FROM contact_events e WHERE e.contact_id = o.contact_id AND e.type = 'closed' AND e.actor_id = o.agent_id) AS closed_by_agent
+              (SELECT min(e.created_at) FROM contact_events e WHERE e.contact_id = o.contact_id AND e.created_at >= o.resolved_at AND e.type = 'wrap_up') AS wrap_start
          FROM contact_offers o
         WHERE o.status = 'accepted' AND o.resolved_at < $2
           AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = o.contact_id AND c.closed_at IS NOT NULL AND c.closed_at < $1)`,
+      [range.from, range.to],
+    );
+    const closings: { agent_id: string; at: Date }[] = await this.db.query(
+      `SELECT actor_id AS agent_id, created_at AS at FROM contact_events
+        WHERE type = 'closed' AND actor_type = 'agent' AND created_at >= $1 AND created_at < $2`,
       [range.from, range.to],
     );
     const now = new Date();
@@ -142,11 +147,16 @@ export class ReportsService {
       const wrapUp = union(mine.filter((w) => w.wrap_start).map((w) => ({ start: new Date(w.wrap_start!), end: w.end ? new Date(w.end) : rangeEnd })));
       for (const b of buckets) {
         const inBucket = (xs: Interval[]) => overlapSeconds(xs, b.start, b.end);
-        const available = inBucket(presence.filter((p) => p.presence === 'available'));
+        const availableSpans = presence.filter((p) => p.presence === 'available');
+        const signedInSpans = presence.filter((p) => p.presence !== 'offline');
+        const available = inBucket(availableSpans);
         const away = inBucket(presence.filter((p) => p.presence === 'away'));
         const offline = inBucket(presence.filter((p) => p.presence === 'offline'));
         const handlingSeconds = inBucket(handling);
-        const handled = mine.filter((w) => w.closed_by_agent && w.end && new Date(w.end) >= b.start && new Date(w.end) < b.end).length;
+        // occupancy and utilisation count only the handling done inside the time they divide by
+        const handlingWhileAvailable = inBucket(intersect(handling, availableSpans));
+        const handlingWhileSignedIn = inBucket(intersect(handling, signedInSpans));
+        const handled = closings.filter((c) => c.agent_id === agent.id && new Date(c.at) >= b.start && new Date(c.at) < b.end).length;
         if (available + away + handlingSeconds === 0 && handled === 0) continue;
         rows.push({
           intervalStart: b.label,
@@ -157,12 +167,12 @@ export class ReportsService {
           handlingSeconds: round(handlingSeconds),
           wrapUpSeconds: round(inBucket(wrapUp)),
           handled,
-          occupancyPercent: available > 0 ? round(Math.min(100, (handlingSeconds / available) * 100)) : null,
-          utilisationPercent: available + away > 0 ? round(Math.min(100, (handlingSeconds / (available + away)) * 100)) : null,
+          occupancyPercent: available > 0 ? round((handlingWhileAvailable / available) * 100) : null,
+          utilisationPercent: available + away > 0 ? round((handlingWhileSignedIn / (available + away)) * 100) : null,
         });
       }
     }
-    return rows.sort((a, b) => a.intervalStart.localeCompare(b.intervalStart) || a.agent.name.localeCompare(b.agent.name));
+    return rows.sort((a, b) => Date.parse(a.intervalStart) - Date.parse(b.intervalStart) || a.agent.name.localeCompare(b.agent.name));
   }
 
   private async groupNames(groupBy: ReportGrouping): Promise<Map<string, string>> {
@@ -178,22 +188,24 @@ interface Interval {
   end: Date;
 }
 
+/** The start of the interval a moment falls in, in the report's zone (days and hours as the zone's clock has them). */
+function intervalStartOf(at: Date, range: Pick<ReportRange, 'interval' | 'timeZone'>): DateTime {
+  const local = DateTime.fromJSDate(at, { zone: range.timeZone });
+  if (range.interval === '1d') return local.startOf('day');
+  if (range.interval === '1h') return local.startOf('hour');
+  return local.startOf('hour').plus({ minutes: Math.floor(local.minute / 15) * 15 });
+}
+
 /** The interval a moment falls in, labelled by its start in the report's zone. */
 export function bucketStart(at: Date, range: Pick<ReportRange, 'interval' | 'timeZone'>): string {
-  const local = DateTime.fromJSDate(at, { zone: range.timeZone });
-  const start =
-    range.interval === '1d'
-      ? local.startOf('day')
-      : range.interval === '1h'
-        ? local.startOf('hour')
-        : local.startOf('hour').plus({ minutes: Math.floor(local.minute / 15) * 15 });
-  return start.toISO()!;
+  return intervalStartOf(at, range).toISO()!;
 }
 
 function bucketsOf(range: ReportRange): { label: string; start: Date; end: Date }[] {
   const step = range.interval === '1d' ? { days: 1 } : range.interval === '1h' ? { hours: 1 } : { minutes: 15 };
   const buckets: { label: string; start: Date; end: Date }[] = [];
-  let cursor = DateTime.fromISO(bucketStart(range.from, range), { setZone: true });
+  // stepped in the zone itself, so a day after a clock change still starts at local midnight
+  let cursor = intervalStartOf(range.from, range);
   while (cursor.toJSDate() < range.to) {
     const next = cursor.plus(step);
     buckets.push({ label: cursor.toISO()!, start: new Date(Math.max(cursor.toMillis(), range.from.getTime())), end: new Date(Math.min(next.toMillis(), range.to.getTime())) });
@@ -217,6 +229,19 @@ function union(xs: Interval[]): Interval[] {
     else merged.push({ ...x });
   }
   return merged;
+}
+
+/** The parts of `xs` (merged, non-overlapping) that fall inside any of `within`. */
+function intersect(xs: Interval[], within: Interval[]): Interval[] {
+  const out: Interval[] = [];
+  for (const x of xs) {
+    for (const w of within) {
+      const start = Math.max(x.start.getTime(), w.start.getTime());
+      const end = Math.min(x.end.getTime(), w.end.getTime());
+      if (end > start) out.push({ start: new Date(start), end: new Date(end) });
+    }
+  }
+  return out;
 }
 
 function overlapSeconds(xs: Interval[], from: Date, to: Date): number {

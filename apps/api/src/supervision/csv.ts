@@ -1,10 +1,11 @@
 /**
  * Rows as CSV (RFC 4180): nested objects flattened into underscore-joined columns (group.name →
- * group_name), in the first row's column order.
+ * group_name), in the order of `shape`, an example row that gives the header even when there are
+ * no rows (a quiet day's report still imports).
  */
-export function toCsv(rows: object[]): string {
+export function toCsv(rows: object[], shape: object): string {
   const flat = rows.map((r) => flatten(r));
-  const columns = [...new Set(flat.flatMap((r) => Object.keys(r)))];
+  const columns = [...new Set([...Object.keys(flatten(shape)), ...flat.flatMap((r) => Object.keys(r))])];
   const cell = (v: unknown) => {
     const s = v === null || v === undefined ? '' : String(v);
     return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;

@@ -5,7 +5,15 @@ import { IANAZone } from 'luxon';
 import type { ResolvedConfig } from '@cc/config';
 import { AccessGuard, InjectConfig, Roles } from '@cc/platform';
 import { DomainError, ErrorCode, type LiveSnapshot } from '@cc/shared';
-import { LiveStatsService, type ReportGrouping, type ReportRange, ReportsService } from '@cc/supervision';
+import {
+  type AgentPerformanceRow,
+  type ContactReportRow,
+  contactMetrics,
+  LiveStatsService,
+  type ReportGrouping,
+  type ReportRange,
+  ReportsService,
+} from '@cc/supervision';
 import { toCsv } from './csv';
 import { ReportQueryDto } from './supervision.dto';
 
@@ -46,11 +54,11 @@ export class SupervisionController {
   /** Time in each state, handling and wrap-up time, occupancy and utilisation, from the agent state log. */
   @Get('reports/agent-performance')
   async agentPerformance(@Query() q: ReportQueryDto, @Res() res: Response): Promise<void> {
-    send(res, q.format, await this.reports.agentPerformance(this.range(q)), 'agent-performance');
+    send(res, q.format, await this.reports.agentPerformance(this.range(q)), AGENT_PERFORMANCE_SHAPE, 'agent-performance');
   }
 
   private async contactReport(groupBy: ReportGrouping, q: ReportQueryDto, res: Response): Promise<void> {
-    send(res, q.format, await this.reports.contacts(this.range(q), groupBy, q.fcrWindowHours ?? 24), `${groupBy}-report`);
+    send(res, q.format, await this.reports.contacts(this.range(q), groupBy, q.fcrWindowHours ?? 24), CONTACT_REPORT_SHAPE, `${groupBy}-report`);
   }
 
   private range(q: ReportQueryDto): ReportRange {
@@ -63,9 +71,24 @@ export class SupervisionController {
   }
 }
 
-function send(res: Response, format: 'json' | 'csv' | undefined, rows: object[], name: string): void {
+/** The columns of each report, for a CSV header even with no rows. */
+const CONTACT_REPORT_SHAPE: ContactReportRow = { intervalStart: '', group: { id: '', name: '' }, ...contactMetrics([], 0) };
+const AGENT_PERFORMANCE_SHAPE: AgentPerformanceRow = {
+  intervalStart: '',
+  agent: { id: '', name: '' },
+  availableSeconds: 0,
+  awaySeconds: 0,
+  offlineSeconds: 0,
+  handlingSeconds: 0,
+  wrapUpSeconds: 0,
+  handled: 0,
+  occupancyPercent: null,
+  utilisationPercent: null,
+};
+
+function send(res: Response, format: 'json' | 'csv' | undefined, rows: object[], shape: object, name: string): void {
   if (format === 'csv') {
-    res.type('text/csv').attachment(`${name}.csv`).send(toCsv(rows));
+    res.type('text/csv').attachment(`${name}.csv`).send(toCsv(rows, shape));
     return;
   }
   res.json(rows);

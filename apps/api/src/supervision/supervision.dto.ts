@@ -24,9 +24,18 @@ export class SupervisorMessageDto {
   @IsString() @MinLength(1) @MaxLength(4000) text: string;
 }
 
+/** a moment without an offset would be read in the server's zone, which nobody asking can know */
+const WITH_OFFSET = /(Z|[+-]\d{2}:?\d{2})$/;
+
 export class ReportQueryDto {
-  @ApiProperty({ example: '2026-11-01T00:00:00Z' }) @IsDateString() from: string;
-  @ApiProperty({ example: '2026-11-02T00:00:00Z' }) @IsDateString() to: string;
+  @ApiProperty({ example: '2026-11-01T00:00:00Z', description: 'ISO 8601 with its offset (Z or ±hh:mm)' })
+  @IsDateString()
+  @Matches(WITH_OFFSET, { message: 'from must carry its UTC offset (Z or ±hh:mm)' })
+  from: string;
+  @ApiProperty({ example: '2026-11-02T00:00:00Z', description: 'ISO 8601 with its offset (Z or ±hh:mm)' })
+  @IsDateString()
+  @Matches(WITH_OFFSET, { message: 'to must carry its UTC offset (Z or ±hh:mm)' })
+  to: string;
   @ApiPropertyOptional({ enum: ['15m', '1h', '1d'], default: '1h' }) @IsOptional() @IsIn(['15m', '1h', '1d']) interval?: '15m' | '1h' | '1d';
   @ApiPropertyOptional({ example: 'Europe/London', description: 'IANA zone the intervals follow; default DEFAULT_TIME_ZONE' })
   @IsOptional()
