@@ -81,7 +81,7 @@ export class ContactLifecycleService {
     );
     if (fast) {
       const view = await this.views.contact(fast.id);
-      await this.realtime.toAgent(agentId, 'contact:state', { contactId: fast.id, state: 'active', reason: 'accepted' });
+      await this.stateChanged(fast.id, agentId, 'active', 'accepted');
       await this.customers.send(fast, 'conversation:state', { contactId: fast.id, state: 'active', agentName: fast.agent_name });
       return view;
     }
@@ -138,7 +138,7 @@ export class ContactLifecycleService {
     });
     const view = await this.views.contact(outcome.contactId);
     if (outcome.repeated || !outcome.contact) return view;
-    await this.realtime.toAgent(agentId, 'contact:state', { contactId: outcome.contactId, state: 'active', reason: 'accepted' });
+    await this.stateChanged(outcome.contactId, agentId, 'active', 'accepted');
     if (outcome.previousAgentId) {
       await this.realtime.toAgent(outcome.previousAgentId, 'contact:released', { contactId: outcome.contactId, reason: 'transferred' });
     }
@@ -275,7 +275,7 @@ export class ContactLifecycleService {
       [contactId, agentId],
     );
     if (!contact) throw await this.contactProblem(agentId, contactId, 'active, with no transfer pending');
-    await this.realtime.toAgent(agentId, 'contact:state', { contactId, state: 'wrap_up', reason: 'ended_by_agent' });
+    await this.stateChanged(contactId, agentId, 'wrap_up', 'ended_by_agent');
     await this.customers.send(contact, 'conversation:state', { contactId, state: 'wrap_up', agentName: null });
   }
 
@@ -310,7 +310,7 @@ export class ContactLifecycleService {
       [contactId, agentId, disposition, note, routingChannel(this.config.queuePrefix)],
     );
     if (!contact) throw await this.contactProblem(agentId, contactId, 'active or wrap_up, with no transfer pending');
-    await this.realtime.toAgent(agentId, 'contact:state', { contactId, state: 'closed', reason: 'wrap_up_done' });
+    await this.stateChanged(contactId, agentId, 'closed', 'wrap_up_done');
     await this.customers.send(contact, 'conversation:state', { contactId, state: 'closed', agentName: null });
   }
 
@@ -351,13 +351,20 @@ export class ContactLifecycleService {
     if (!outcome) return;
     if (outcome.state === 'abandoned') {
       await this.customers.send({ channel, address }, 'conversation:state', { contactId: outcome.contactId, state: 'abandoned', agentName: null });
+      await this.realtime.toMonitors(outcome.contactId, 'contact:state', { contactId: outcome.contactId, state: 'abandoned', reason: 'customer_left' });
     }
     if (!outcome.agentId) return;
     if (outcome.revokedOfferId) {
       await this.realtime.toAgent(outcome.agentId, 'offer:revoked', { offerId: outcome.revokedOfferId, contactId: outcome.contactId, reason: 'customer_left' });
     } else {
-      await this.realtime.toAgent(outcome.agentId, 'contact:state', { contactId: outcome.contactId, state: outcome.state, reason: 'customer_left' });
+      await this.stateChanged(outcome.contactId, outcome.agentId, outcome.state, 'customer_left');
     }
+  }
+
+  /** Tells the agent holding a contact, and supervisors monitoring it, that it changed state. */
+  async stateChanged(contactId: string, agentId: string | null, state: ContactState, reason: string): Promise<void> {
+    if (agentId) await this.realtime.toAgent(agentId, 'contact:state', { contactId, state, reason });
+    await this.realtime.toMonitors(contactId, 'contact:state', { contactId, state, reason });
   }
 
   /**
@@ -369,7 +376,7 @@ export class ContactLifecycleService {
     signals: RoutingSignal[],
     offer: AnsweredOffer,
     e: { type: string; actor: { type: 'agent' | 'system'; id?: string }; reason: string },
-  ): Promise<{ contactId: string; agentId: string; failedTransferTo: string | null }> {
+  ): Promise<{ contactId: string; agentId: string; failedTransferTo: string | null; requeued: boolean }> {
     const [c]: HeldContact[] = await m.query(`SELECT ${HELD_COLUMNS} FROM contacts WHERE id = $1 FOR UPDATE`, [offer.contact_id]);
     signals.push({ t: 'offer_done', o: offer.id, c: c.id, a: offer.agent_id, decline: true });
     signals.push(await releaseCapacity(m, offer.agent_id, c.channel));
@@ -384,19 +391,21 @@ export class ContactLifecycleService {
       if (!moved) throw new DomainError(ErrorCode.InvalidState, 'the contact is no longer offered to this agent');
       await recordContactEvent(m, { contactId: c.id, type: e.type, from: 'offered', to: 'queued', actor: e.actor, reason: e.reason, data });
       signals.push({ t: 'waiting', c: c.id });
-      return { contactId: c.id, agentId: offer.agent_id, failedTransferTo: null };
+      return { contactId: c.id, agentId: offer.agent_id, failedTransferTo: null, requeued: true };
     }
     await recordContactEvent(m, { contactId: c.id, type: `transfer_${e.type}`, actor: e.actor, reason: e.reason, data });
     if (c.pending_transfer?.toAgentId) {
       await m.query(`UPDATE contacts SET pending_transfer = NULL, updated_at = now() WHERE id = $1`, [c.id]);
       await recordContactEvent(m, { contactId: c.id, type: 'transfer_failed', actor: { type: 'system' }, reason: e.reason, data });
-      return { contactId: c.id, agentId: offer.agent_id, failedTransferTo: c.agent_id };
+      return { contactId: c.id, agentId: offer.agent_id, failedTransferTo: c.agent_id, requeued: false };
     }
     signals.push({ t: 'waiting', c: c.id });
-    return { contactId: c.id, agentId: offer.agent_id, failedTransferTo: null };
+    return { contactId: c.id, agentId: offer.agent_id, failedTransferTo: null, requeued: false };
   }
 
-  private async afterReturn(outcome: { contactId: string; failedTransferTo: string | null }): Promise<void> {
+  private async afterReturn(outcome: { contactId: string; failedTransferTo: string | null; requeued: boolean }): Promise<void> {
+    // a routed contact whose offer went unanswered waits again (a warm transfer's contact stays with its agent)
+    if (outcome.requeued) await this.stateChanged(outcome.contactId, null, 'queued', 'offer_returned');
     if (outcome.failedTransferTo) {
       await this.realtime.toAgent(outcome.failedTransferTo, 'transfer:failed', { contactId: outcome.contactId, reason: 'not_accepted' });
     }

@@ -72,6 +72,7 @@ export class TransfersService {
     });
     if (contact) {
       await this.realtime.toAgent(agentId, 'contact:released', { contactId, reason: 'transferred' });
+      await this.realtime.toMonitors(contactId, 'contact:state', { contactId, state: 'queued', reason: 'transferred' });
       await this.customers.send(contact, 'conversation:state', { contactId, state: 'queued', agentName: null });
     }
   }

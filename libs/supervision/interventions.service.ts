@@ -94,7 +94,7 @@ export class InterventionsService {
     if (revoked) await this.realtime.toAgent(revoked.agent_id, 'offer:revoked', { offerId: revoked.id, contactId, reason: 'supervisor' });
     else if (contact.agent_id) await this.realtime.toAgent(contact.agent_id, 'contact:released', { contactId, reason });
     if (contact.state !== 'queued') await this.customers.send(contact, 'conversation:state', { contactId, state: 'queued', agentName: null });
-    await this.realtime.toMonitors(contactId, 'contact:state', { contactId, state: 'queued', reason });
+    await this.lifecycle.stateChanged(contactId, null, 'queued', reason);
   }
 
   /** Starts watching a conversation (read-only): its detail now, its messages as they come. */
@@ -115,7 +115,8 @@ export class InterventionsService {
   }
 
   private async post(by: Supervisor, contactId: string, clientMessageId: string, text: string, direction: 'internal' | 'outbound'): Promise<MessageView> {
-    const externalId = `supervisor:${by.id}:${clientMessageId}`;
+    // a whisper and a barge-in are different messages even under one client id
+    const externalId = `supervisor:${by.id}:${direction}:${clientMessageId}`;
     const result = await this.db.transaction(async (m) => {
       // a whisper needs an agent to hear it; barging in needs a conversation in progress
       const [c]: (HeldContact & { id: string })[] = await m.query(
