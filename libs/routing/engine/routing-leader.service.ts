@@ -56,6 +56,9 @@ export class RoutingLeaderService implements OnApplicationBootstrap, OnModuleDes
   private afterHoursDone = new Set<string>();
   private lastPositions = new Map<string, { position: number; at: number }>();
   private hoursCache = new Map<string, QueueHours & { at: number }>();
+  /** queues this leader last saw closed, and when it saw each closed queue open */
+  private closedQueues = new Set<string>();
+  private seenOpening = new Map<string, number>();
 
   /** signals not yet applied, with the id of the transaction that sent them (null: our own follow-ups) */
   private pending: { x: bigint | null; s: RoutingSignal }[] = [];
@@ -353,20 +356,37 @@ export class RoutingLeaderService implements OnApplicationBootstrap, OnModuleDes
     await Promise.all(failed.map((f) => this.realtime.toAgent(f.agent_id, 'transfer:failed', { contactId: f.id, reason: 'not_accepted' })));
   }
 
-  /** Each calendar queue's hours now: whether it is open, and since when (the start of the current open span). */
+  /**
+   * Each queue's hours now: whether it is open, and since when. A queue opens by its calendar, or
+   * because an admin changed or removed the calendar; either way the contacts that waited through
+   * the closure go first, so the opening is the later of the calendar span's start and the moment
+   * this leader saw the queue turn open.
+   */
   private hours(now: number): Map<string, QueueHours> {
     const result = new Map<string, QueueHours>();
     for (const queue of this.queues.values()) {
-      if (!queue.calendar) continue;
-      let cached = this.hoursCache.get(queue.id);
-      if (!cached || now - cached.at >= HOURS_TTL_MS) {
-        const at = new Date(now);
-        const open = isOpenAt(queue.calendar, at);
-        const spans = open ? openSpansBetween(queue.calendar, new Date(now - 8 * 86_400_000), new Date(now + 1)) : [];
-        cached = { open, openedAt: open && spans.length ? spans[spans.length - 1].start.getTime() : null, at: now };
-        this.hoursCache.set(queue.id, cached);
+      let byCalendar: QueueHours = { open: true, openedAt: null };
+      if (queue.calendar) {
+        let cached = this.hoursCache.get(queue.id);
+        if (!cached || now - cached.at >= HOURS_TTL_MS) {
+          const at = new Date(now);
+          const open = isOpenAt(queue.calendar, at);
+          const spans = open ? openSpansBetween(queue.calendar, new Date(now - 8 * 86_400_000), new Date(now + 1)) : [];
+          cached = { open, openedAt: open && spans.length ? spans[spans.length - 1].start.getTime() : null, at: now };
+          this.hoursCache.set(queue.id, cached);
+        }
+        byCalendar = cached;
       }
-      result.set(queue.id, cached);
+      if (!byCalendar.open) {
+        this.closedQueues.add(queue.id);
+        this.seenOpening.delete(queue.id);
+      } else if (this.closedQueues.delete(queue.id)) {
+        this.seenOpening.set(queue.id, now);
+      }
+      const seen = this.seenOpening.get(queue.id);
+      if (!queue.calendar && seen === undefined) continue;
+      const openedAt = byCalendar.openedAt === null ? (seen ?? null) : Math.max(byCalendar.openedAt, seen ?? 0);
+      result.set(queue.id, { open: byCalendar.open, openedAt });
     }
     return result;
   }

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDateString, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { Allow, IsDateString, IsDefined, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { PRESENCES, type Presence } from '@cc/shared';
 
 export class SetAgentStateDto {
@@ -58,10 +58,12 @@ export class CreateCalendarDto {
     description: 'timeZone, weekly spans (split shifts, overnight), holidays and overrides; see the README',
     example: { timeZone: 'Europe/London', weekly: [{ day: 'mon', open: '09:00', close: '17:00' }], holidays: [], overrides: [] },
   })
+  // validated as a whole by the calendar's own schema, which names each bad field
+  @IsDefined()
   definition: unknown;
 }
 
 export class UpdateCalendarDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @MinLength(1) @MaxLength(80) name?: string;
-  @ApiPropertyOptional() @IsOptional() definition?: unknown;
+  @ApiPropertyOptional() @IsOptional() @Allow() definition?: unknown;
 }

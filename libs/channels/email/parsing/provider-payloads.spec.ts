@@ -129,7 +129,8 @@ describe('fromPostmark', () => {
   it('normalises the documented inbound JSON', () => {
     const email = fromPostmark(postmarkPayload(), limits);
     expect(email.from).toEqual({ address: 'jane@customer.test', name: 'Jane Customer' });
-    expect(email.to).toEqual(['support+ticket42@acme.test']);
+    // the envelope recipient first, then To and Cc (when mail is forwarded to Postmark's hash address, ours is only there)
+    expect(email.to).toEqual(['support+ticket42@acme.test', 'ops@acme.test']);
     expect(email.subject).toBe('Re: Order #1001');
     // MessageID is Postmark's own id; the RFC one comes from Headers
     expect(email.messageId).toBe('<CAGXpo2WKfxHWZ5UFYCR3H_J9SNMG+5AXUovfEFL6DjWBJSyZaA@mail.gmail.com>');
