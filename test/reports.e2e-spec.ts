@@ -20,7 +20,7 @@ import { parseCsv, ReportsHistory } from './support/reports-history';
  *   K5  09:40:00 Sales   sms   C5   Alice answers 09:40:25 (wait 25)  wrap 09:49:25  closed 09:50:25 (AHT 600)
  *   K11 09:44:00 Sales   chat  C9   Alice answers 09:45:00 (wait 60)  wrap 09:50:00  closed 09:55:00 (AHT 600)  CSAT 4   (overlaps K5)
  *   K7  10:00:00 chat  C6   arrives in Support, Bob answers 10:00:05 (wait 5), cold-transfers to Sales 10:03:00,
- *                           Alice accepts 10:03:20, wrap 10:08:00, closed 10:09:05 (AHT 540)  CSAT 4   → queue Sales, agent Alice, 1 transfer
+ *                           Alice accepts 10:03:20, wrap 10:08:00, closed 10:09:05 (AHT 520: Bob 175 s + Alice 345 s, not the 20 s back in the queue)  CSAT 4   → queue Sales, agent Alice, 1 transfer
  *   K8  10:15:00 Support sms   C7   abandoned 10:15:30 (wait 30)
  *   K14 10:20:00 Support chat  C12  Bob answers 10:20:10 (wait 10), warm transfer to Alice requested 10:25:00, Alice accepts 10:25:30,
  *                           wrap 10:29:00, closed 10:30:00 (AHT 590)   → agent Alice, 1 transfer
@@ -270,7 +270,7 @@ describe('reports', () => {
           averageWaitSeconds: 5,
           maxWaitSeconds: 5,
           averageSpeedOfAnswerSeconds: 5, // first answer (Bob, 10:00:05)
-          averageHandleTimeSeconds: 540, // 10:09:05 − 10:00:05
+          averageHandleTimeSeconds: 520, // Bob 10:00:05–10:03:00 (175) + Alice 10:03:20–10:09:05 (345)
           serviceLevelPercent: 100, // 5 ≤ 30 (Sales' threshold: the contact's queue is now Sales)
           transfers: 1,
           firstContactResolutionPercent: 100,
@@ -363,7 +363,7 @@ describe('reports', () => {
           averageWaitSeconds: 30, // (25 + 60 + 5) / 3
           maxWaitSeconds: 60,
           averageSpeedOfAnswerSeconds: 30, // (25 + 60 + 5) / 3
-          averageHandleTimeSeconds: 580, // (600 + 600 + 540) / 3
+          averageHandleTimeSeconds: 573.33, // (600 + 600 + 520) / 3 = 1720 / 3
           serviceLevelPercent: 66.67, // K5, K7 within 30 s; K11 not → 2 / 3
           transfers: 1,
           firstContactResolutionPercent: 100,
@@ -419,7 +419,7 @@ describe('reports', () => {
           averageWaitSeconds: 22, // (10 + 25 + 60 + 5 + 10) / 5 = 110 / 5
           maxWaitSeconds: 60,
           averageSpeedOfAnswerSeconds: 22,
-          averageHandleTimeSeconds: 536, // (350 + 600 + 600 + 540 + 590) / 5 = 2680 / 5
+          averageHandleTimeSeconds: 532, // (350 + 600 + 600 + 520 + 590) / 5 = 2660 / 5
           serviceLevelPercent: 80, // K1 10≤20, K5 25≤30, K7 5≤30, K14 10≤20 within; K11 60>30 → 4 / 5
           transfers: 2, // K7, K14
           firstContactResolutionPercent: 80, // K1 repeated → 4 / 5
@@ -492,7 +492,7 @@ describe('reports', () => {
           averageWaitSeconds: 28.57, // (10 + 40 + 60 + 5 + 10 + 15 + 60) / 7 = 200 / 7 = 28.571…
           maxWaitSeconds: 60,
           averageSpeedOfAnswerSeconds: 23.33, // (10 + 40 + 60 + 5 + 10 + 15) / 6 = 140 / 6 = 23.333…
-          averageHandleTimeSeconds: 546.67, // (350 + 600 + 600 + 540 + 590 + 600) / 6 = 3280 / 6 = 546.666…
+          averageHandleTimeSeconds: 543.33, // (350 + 600 + 600 + 520 + 590 + 600) / 6 = 3260 / 6 = 543.333…
           serviceLevelPercent: 57.14, // K1, K7, K14, K6 within; K2, K11 not; K4 abandoned → 4 / 7 = 57.142…
           transfers: 2,
           firstContactResolutionPercent: 83.33, // K1 repeated → 5 / 6
@@ -567,7 +567,7 @@ describe('reports', () => {
           averageWaitSeconds: 30,
           maxWaitSeconds: 60,
           averageSpeedOfAnswerSeconds: 30,
-          averageHandleTimeSeconds: 580,
+          averageHandleTimeSeconds: 573.33, // as the UTC day: (600 + 600 + 520) / 3
           serviceLevelPercent: 66.67,
           transfers: 1,
           firstContactResolutionPercent: 100,

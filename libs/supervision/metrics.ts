@@ -16,6 +16,8 @@ export interface ContactFacts {
   serviceLevelSeconds: number;
   serviceLevelPausesWhenClosed: boolean;
   calendar: CalendarDefinition | null;
+  /** time agents held it (from each accept to that agent's hand-over or the close): talk, hold and wrap-up */
+  handleSeconds: number | null;
   transfers: number;
   /** the same customer made another contact within the first-contact-resolution window after this one closed */
   repeatContact: boolean;
@@ -72,7 +74,7 @@ export function contactMetrics(contacts: ContactFacts[], shortAbandonSeconds: nu
     averageWaitSeconds: average(waits),
     maxWaitSeconds: waits.length ? round(Math.max(...waits)) : null,
     averageSpeedOfAnswerSeconds: average(answered.map((c) => seconds(waitOf(c, c.answeredAt!)))),
-    averageHandleTimeSeconds: average(handled.map((c) => seconds(c.closedAt!.getTime() - c.answeredAt!.getTime()))),
+    averageHandleTimeSeconds: average(handled.map((c) => c.handleSeconds ?? seconds(c.closedAt!.getTime() - c.answeredAt!.getTime()))),
     serviceLevelPercent: slBase ? round((withinSl.length / slBase) * 100) : null,
     transfers: contacts.reduce((n, c) => n + c.transfers, 0),
     firstContactResolutionPercent: handled.length ? round((handled.filter((c) => !c.repeatContact).length / handled.length) * 100) : null,

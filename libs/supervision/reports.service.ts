@@ -78,6 +78,9 @@ export class ReportsService {
       `SELECT c.id, c.queue_id, c.channel, c.customer_id, c.state, c.created_at, c.answered_at, c.closed_at, c.csat,
               q.service_level_seconds, q.service_level_pauses_when_closed, cal.definition AS calendar,
               (SELECT o.agent_id FROM contact_offers o WHERE o.contact_id = c.id AND o.status = 'accepted' ORDER BY o.resolved_at DESC LIMIT 1) AS agent_id,
+              -- talk, hold and wrap-up: the time agents held it, not the time it spent back in a queue between them
+              (SELECT sum(extract(epoch FROM ${HOLD_ENDS_AT} - o.resolved_at))::float8 FROM contact_offers o
+                WHERE o.contact_id = c.id AND o.status = 'accepted') AS handle_seconds,
               -- cold transfers, and warm ones the second agent accepted
               (SELECT count(*)::int FROM contact_events e WHERE e.contact_id = c.id AND e.type IN ('transferred', 'transfer_accepted')) AS transfers,
               EXISTS (SELECT 1 FROM contacts n WHERE n.customer_id = c.customer_id AND n.id <> c.id
@@ -100,6 +103,7 @@ export class ReportsService {
       serviceLevelSeconds: r.service_level_seconds,
       serviceLevelPausesWhenClosed: r.service_level_pauses_when_closed,
       calendar: r.calendar,
+      handleSeconds: r.handle_seconds,
       transfers: r.transfers,
       repeatContact: r.repeat_contact,
       csat: r.csat,
@@ -121,10 +125,7 @@ export class ReportsService {
     );
     // each accepted offer is a stretch of handling: from the accept until the contact closed or left the agent
     const work: { agent_id: string; start: Date; end: Date | null; wrap_start: Date | null }[] = await this.db.query(
-      `SELECT o.agent_id, o.resolved_at AS start,
-              (SELECT min(e.created_at) FROM contact_events e WHERE e.contact_id = o.contact_id AND e.created_at >= o.resolved_at
-                  AND (e.type IN ('closed', 'transferred', 'requeued', 'reassigned', 'abandoned')
-                       OR e.type = 'transfer_accepted' AND e.actor_id IS DISTINCT FROM o.agent_id)) AS end,
+      `SELECT o.agent_id, o.resolved_at AS start, ${HOLD_ENDS_AT} AS end,
               (SELECT min(e.created_at) FROM contact_events e WHERE e.contact_id = o.contact_id AND e.created_at >= o.resolved_at AND e.type = 'wrap_up') AS wrap_start
          FROM contact_offers o
         WHERE o.status = 'accepted' AND o.resolved_at < $2
@@ -195,6 +196,15 @@ function intervalStartOf(at: Date, range: Pick<ReportRange, 'interval' | 'timeZo
   if (range.interval === '1h') return local.startOf('hour');
   return local.startOf('hour').plus({ minutes: Math.floor(local.minute / 15) * 15 });
 }
+
+/**
+ * When an accepted offer's hold on its contact ends: the contact closed, moved back to a queue
+ * (cold transfer, requeue, reassignment), was abandoned, or a second agent took it (warm transfer).
+ * Used with an accepted offer `o`.
+ */
+const HOLD_ENDS_AT = `(SELECT min(e.created_at) FROM contact_events e WHERE e.contact_id = o.contact_id AND e.created_at >= o.resolved_at
+    AND (e.type IN ('closed', 'transferred', 'requeued', 'reassigned', 'abandoned')
+         OR e.type = 'transfer_accepted' AND e.actor_id IS DISTINCT FROM o.agent_id))`;
 
 /** The interval a moment falls in, labelled by its start in the report's zone. */
 export function bucketStart(at: Date, range: Pick<ReportRange, 'interval' | 'timeZone'>): string {
