@@ -133,6 +133,14 @@ describe('the web-chat widget in a browser', () => {
     expect(await agentGets).toMatchObject({ contactId: offer.contactId, direction: 'inbound', author: { type: 'customer' } });
     await page.locator('[data-cc="message"][data-direction="inbound"][data-status="confirmed"]', { hasText: 'Green please' }).waitFor();
 
+    // the agent ends and wraps up: the visitor is asked to rate the conversation, and one click records it
+    expect(await alice.ack('contact:end', { contactId: offer.contactId })).toEqual({ ok: true });
+    expect(await alice.ack('contact:wrapup', { contactId: offer.contactId, disposition: 'resolved' })).toEqual({ ok: true });
+    const rating = page.locator('[data-cc="rating"]');
+    await rating.locator('[data-score="5"]').click();
+    await rating.filter({ hasText: 'Thanks for your feedback' }).waitFor();
+    expect((await t.db.query(`SELECT csat FROM contacts WHERE id = $1`, [offer.contactId])).rows).toEqual([{ csat: 5 }]);
+
     expect(pageErrors).toEqual([]);
   }, 120_000);
 });

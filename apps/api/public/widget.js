@@ -190,6 +190,10 @@ button { font: inherit; }
 .meta { margin: 2px 6px 2px; font-size: 11px; color: #9ca3af; }
 .failed .meta { color: #b91c1c; }
 .linkbtn { border: 0; padding: 0; margin-left: 4px; background: none; color: inherit; font-weight: 600; text-decoration: underline; cursor: pointer; font-size: inherit; }
+.rating { align-self: center; margin: 8px 0; text-align: center; color: #4b5563; font-size: 13px; }
+.rating .stars { display: flex; gap: 4px; justify-content: center; margin-top: 4px; }
+.rating .star { border: 0; background: none; font-size: 22px; line-height: 1; color: #c7cbd4; cursor: pointer; padding: 2px; }
+.rating .star:hover, .rating .star:focus-visible { color: #f5b301; }
 .notice { align-self: center; max-width: 90%; margin: 10px 0 4px; padding: 4px 12px; border-radius: 999px; background: #e9ecf2; color: #4b5563; font-size: 12px; text-align: center; }
 .typing { display: flex; align-items: center; gap: 8px; padding: 8px 4px 0; font-size: 12px; color: #6b7280; }
 .dots { display: inline-flex; gap: 3px; padding: 8px 10px; border-radius: 14px; background: #fff; border: 1px solid #e5e7eb; }
@@ -392,6 +396,7 @@ textarea { flex: 1; resize: none; height: 40px; max-height: 128px; line-height: 
     entry.el = el;
     el.textContent = '';
     el.setAttribute('data-cc', 'message');
+    if (entry.kind === 'rating') return ratingEl(el, entry);
     if (entry.kind === 'notice') {
       el.className = 'notice';
       el.setAttribute('data-direction', 'system');
@@ -424,6 +429,37 @@ textarea { flex: 1; resize: none; height: 40px; max-height: 128px; line-height: 
     // a time under every message is noise: only under the last of a run from the same author
     const lastOfRun = !sameRun(entry, next);
     if (meta.textContent && (lastOfRun || entry.status === 'failed' || entry.status === 'pending')) el.appendChild(meta);
+    return el;
+  }
+
+  /** After a conversation closes: how was it? One click sends the score (CSAT), once. */
+  function ratingEl(el, entry) {
+    el.className = 'rating';
+    el.setAttribute('data-cc', 'rating');
+    el.textContent = '';
+    if (entry.done) {
+      el.appendChild(h('span', null, entry.done));
+      return el;
+    }
+    el.appendChild(h('span', null, 'How was this conversation?'));
+    const stars = h('div', 'stars');
+    for (let score = 1; score <= 5; score++) {
+      const b = h('button', 'star', '★');
+      b.type = 'button';
+      b.setAttribute('aria-label', score + ' of 5');
+      b.setAttribute('data-score', String(score));
+      b.addEventListener('click', () => {
+        if (!socket || entry.sending) return;
+        entry.sending = true;
+        socket.timeout(ACK_TIMEOUT_MS).emit('conversation:rate', { contactId: entry.contactId, score }, (err, ack) => {
+          entry.sending = false;
+          entry.done = !err && ack && ack.ok ? 'Thanks for your feedback!' : null;
+          update(entry);
+        });
+      });
+      stars.appendChild(b);
+    }
+    el.appendChild(stars);
     return el;
   }
 
@@ -769,6 +805,9 @@ textarea { flex: 1; resize: none; height: 40px; max-height: 128px; line-height: 
         setAgentTyping(false);
         stopTyping();
         notice('The conversation has ended');
+      }
+      if (e.state === 'closed' && !entries.some((x) => x.kind === 'rating' && x.contactId === e.contactId)) {
+        append({ kind: 'rating', key: 'r' + ++keySeq, contactId: e.contactId });
       }
     }
     renderChrome();
