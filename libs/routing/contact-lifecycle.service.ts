@@ -2,7 +2,17 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import type { ResolvedConfig } from '@cc/config';
-import { type AgentContactView, type Channel, type ContactState, DomainError, ErrorCode, type MessageView, type RoutingSignal, routingChannel } from '@cc/shared';
+import {
+  type AgentContactView,
+  type Channel,
+  type ContactState,
+  DomainError,
+  ErrorCode,
+  type MessageView,
+  OPEN_CONTACT_STATES,
+  type RoutingSignal,
+  routingChannel,
+} from '@cc/shared';
 import { InjectConfig, notifySql, RealtimeService, signalRouting, updateReturning } from '@cc/platform';
 import { MESSAGE_VIEW_COLUMNS, MESSAGE_VIEW_JOIN, type MessageRow, recordContactEvent, toMessageView } from '@cc/contacts';
 import { OfferViewsService } from './offer-views.service';
@@ -359,6 +369,65 @@ export class ContactLifecycleService {
     } else {
       await this.stateChanged(outcome.contactId, outcome.agentId, outcome.state, 'customer_left');
     }
+  }
+
+  /**
+   * Takes a contact from its agent, or from the agent it is offered to, back into its queue; with
+   * `toAgentId`, offered only to that agent for the transfer window. The customer's wait keeps
+   * counting, so the contact is near the head of its queue. Why: a supervisor requeued or
+   * reassigned it, or (voice) the agent's phone could not be reached.
+   */
+  async requeue(
+    contactId: string,
+    opts: { actor: { type: 'supervisor' | 'admin' | 'system'; id: string | null }; why: 'requeued' | 'reassigned' | 'agent_unreachable'; toAgentId?: string },
+  ): Promise<void> {
+    const { actor, why, toAgentId } = opts;
+    const reason = actor.type === 'system' ? why : 'supervisor';
+    const outcome = await this.transaction(async (m, signals) => {
+      const [c]: HeldContact[] = await m.query(`SELECT ${HELD_COLUMNS} FROM contacts WHERE id = $1 FOR UPDATE`, [contactId]);
+      if (!c) throw new DomainError(ErrorCode.NotFound, `contact ${contactId} not found`);
+      if (!OPEN_CONTACT_STATES.includes(c.state)) throw new DomainError(ErrorCode.InvalidState, `contact ${contactId} is ${c.state}`);
+      if (c.pending_transfer) throw new DomainError(ErrorCode.InvalidState, 'a warm transfer of this contact is in progress');
+      if (toAgentId) {
+        const [target] = await m.query(`SELECT 1 FROM agents a JOIN users u ON u.id = a.user_id WHERE a.user_id = $1 AND u.active`, [toAgentId]);
+        if (!target) throw new DomainError(ErrorCode.NotFound, `agent ${toAgentId} not found`);
+        if (toAgentId === c.agent_id) throw new DomainError(ErrorCode.ValidationFailed, 'the contact is already with that agent');
+      }
+      const [revoked] =
+        c.state === 'offered'
+          ? await updateReturning<{ id: string; agent_id: string }>(
+              m,
+              `UPDATE contact_offers SET status = 'revoked', reason = $2, resolved_at = now()
+                WHERE contact_id = $1 AND status = 'pending' RETURNING id, agent_id`,
+              [contactId, reason],
+            )
+          : [];
+      // an offered contact holds its agent's capacity too
+      if (c.agent_id) signals.push(await releaseCapacity(m, c.agent_id, c.channel));
+      await m.query(
+        `UPDATE contacts SET state = 'queued', agent_id = NULL, queue_entered_at = now(), routing_step = 0,
+                preferred_agent_id = $2::uuid, preferred_direct = $2::uuid IS NOT NULL,
+                preferred_until = CASE WHEN $2::uuid IS NULL THEN NULL ELSE now() + make_interval(secs => $3) END, updated_at = now()
+          WHERE id = $1`,
+        [contactId, toAgentId ?? null, this.config.transferWindowMs / 1000],
+      );
+      await recordContactEvent(m, {
+        contactId,
+        type: why,
+        from: c.state,
+        to: 'queued',
+        actor,
+        reason,
+        data: { fromAgentId: c.agent_id, toAgentId: toAgentId ?? null },
+      });
+      signals.push({ t: 'waiting', c: contactId });
+      return { contact: c, revoked };
+    });
+    const { contact, revoked } = outcome;
+    if (revoked) await this.realtime.toAgent(revoked.agent_id, 'offer:revoked', { offerId: revoked.id, contactId, reason: 'supervisor' });
+    else if (contact.agent_id) await this.realtime.toAgent(contact.agent_id, 'contact:released', { contactId, reason: why === 'reassigned' ? 'reassigned' : 'requeued' });
+    if (contact.state !== 'queued') await this.customers.send(contact, 'conversation:state', { contactId, state: 'queued', agentName: null });
+    await this.stateChanged(contactId, null, 'queued', why);
   }
 
   /** Tells the agent holding a contact, and supervisors monitoring it, that it changed state. */

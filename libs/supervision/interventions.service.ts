@@ -1,12 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { ResolvedConfig } from '@cc/config';
-import { DomainError, ErrorCode, type MessageView, OPEN_CONTACT_STATES, type Presence } from '@cc/shared';
-import { InjectConfig, RealtimeService, updateReturning } from '@cc/platform';
+import { DomainError, ErrorCode, type MessageView, type Presence } from '@cc/shared';
+import { RealtimeService } from '@cc/platform';
 import { AgentsService } from '@cc/agents';
 import { type ContactDetail, ContactsQueryService, MESSAGE_VIEW_COLUMNS, MESSAGE_VIEW_JOIN, type MessageRow, recordContactEvent, toMessageView } from '@cc/contacts';
-import { ContactLifecycleService, CustomerChannelService, HELD_COLUMNS, type HeldContact, releaseCapacity } from '@cc/routing';
+import { ContactLifecycleService, CustomerChannelService, HELD_COLUMNS, type HeldContact } from '@cc/routing';
 
 /** The supervisor or admin stepping in: every intervention is logged with them as its actor. */
 export interface Supervisor {
@@ -30,7 +29,6 @@ export class InterventionsService {
     private readonly customers: CustomerChannelService,
     private readonly contacts: ContactsQueryService,
     private readonly realtime: RealtimeService,
-    @InjectConfig() private readonly config: ResolvedConfig,
   ) {}
 
   /** Forces an agent's presence (e.g. away or offline); the agent's desk is told. */
@@ -48,53 +46,8 @@ export class InterventionsService {
    * Takes a contact from its agent, or from the agent it is offered to, back into its queue; with
    * `toAgentId`, offered only to that agent for the transfer window. The customer's wait keeps counting.
    */
-  async requeue(by: Supervisor, contactId: string, toAgentId?: string): Promise<void> {
-    const reason = toAgentId ? 'reassigned' : 'requeued';
-    const outcome = await this.lifecycle.transaction(async (m, signals) => {
-      const [c]: HeldContact[] = await m.query(`SELECT ${HELD_COLUMNS} FROM contacts WHERE id = $1 FOR UPDATE`, [contactId]);
-      if (!c) throw new DomainError(ErrorCode.NotFound, `contact ${contactId} not found`);
-      if (!OPEN_CONTACT_STATES.includes(c.state)) throw new DomainError(ErrorCode.InvalidState, `contact ${contactId} is ${c.state}`);
-      if (c.pending_transfer) throw new DomainError(ErrorCode.InvalidState, 'a warm transfer of this contact is in progress');
-      if (toAgentId) {
-        const [target] = await m.query(`SELECT 1 FROM agents a JOIN users u ON u.id = a.user_id WHERE a.user_id = $1 AND u.active`, [toAgentId]);
-        if (!target) throw new DomainError(ErrorCode.NotFound, `agent ${toAgentId} not found`);
-        if (toAgentId === c.agent_id) throw new DomainError(ErrorCode.ValidationFailed, 'the contact is already with that agent');
-      }
-      const [revoked] =
-        c.state === 'offered'
-          ? await updateReturning<{ id: string; agent_id: string }>(
-              m,
-              `UPDATE contact_offers SET status = 'revoked', reason = 'supervisor', resolved_at = now()
-                WHERE contact_id = $1 AND status = 'pending' RETURNING id, agent_id`,
-              [contactId],
-            )
-          : [];
-      // an offered contact holds its agent's capacity too
-      if (c.agent_id) signals.push(await releaseCapacity(m, c.agent_id, c.channel));
-      await m.query(
-        `UPDATE contacts SET state = 'queued', agent_id = NULL, queue_entered_at = now(), routing_step = 0,
-                preferred_agent_id = $2::uuid, preferred_direct = $2::uuid IS NOT NULL,
-                preferred_until = CASE WHEN $2::uuid IS NULL THEN NULL ELSE now() + make_interval(secs => $3) END, updated_at = now()
-          WHERE id = $1`,
-        [contactId, toAgentId ?? null, this.config.transferWindowMs / 1000],
-      );
-      await recordContactEvent(m, {
-        contactId,
-        type: reason,
-        from: c.state,
-        to: 'queued',
-        actor: { type: by.type, id: by.id },
-        reason: 'supervisor',
-        data: { fromAgentId: c.agent_id, toAgentId: toAgentId ?? null },
-      });
-      signals.push({ t: 'waiting', c: contactId });
-      return { contact: c, revoked };
-    });
-    const { contact, revoked } = outcome;
-    if (revoked) await this.realtime.toAgent(revoked.agent_id, 'offer:revoked', { offerId: revoked.id, contactId, reason: 'supervisor' });
-    else if (contact.agent_id) await this.realtime.toAgent(contact.agent_id, 'contact:released', { contactId, reason });
-    if (contact.state !== 'queued') await this.customers.send(contact, 'conversation:state', { contactId, state: 'queued', agentName: null });
-    await this.lifecycle.stateChanged(contactId, null, 'queued', reason);
+  requeue(by: Supervisor, contactId: string, toAgentId?: string): Promise<void> {
+    return this.lifecycle.requeue(contactId, { actor: { type: by.type, id: by.id }, why: toAgentId ? 'reassigned' : 'requeued', toAgentId });
   }
 
   /** Starts watching a conversation (read-only): its detail now, its messages as they come. */

@@ -5,6 +5,7 @@ import { AfterHoursMessage1795900200000 } from './migrations/1795900200000-after
 import { DropContactPriority1795900300000 } from './migrations/1795900300000-drop-contact-priority';
 import { SmsEmailChannels1795900400000 } from './migrations/1795900400000-sms-email-channels';
 import { SupervisionAndHours1795900500000 } from './migrations/1795900500000-supervision-and-hours';
+import { Voice1795900600000 } from './migrations/1795900600000-voice';
 
 /** Every migration, in order. The app and the migration CLI share this list. */
 export const MIGRATIONS = [
@@ -14,6 +15,7 @@ export const MIGRATIONS = [
   DropContactPriority1795900300000,
   SmsEmailChannels1795900400000,
   SupervisionAndHours1795900500000,
+  Voice1795900600000,
 ];
 
 /** One set of options for the app's DataSource and the migration CLI, so they never disagree. */
