@@ -12,6 +12,7 @@ const moduleNameMapper = {
   '^@cc/channels/sms$': '<rootDir>/libs/channels/sms',
   '^@cc/channels/email$': '<rootDir>/libs/channels/email',
   '^@cc/channels/outbound$': '<rootDir>/libs/channels/outbound',
+  '^@cc/channels/voice$': '<rootDir>/libs/channels/voice',
   '^@cc/calendars$': '<rootDir>/libs/calendars',
   '^@cc/supervision$': '<rootDir>/libs/supervision',
   '^@cc/api$': '<rootDir>/apps/api/src',

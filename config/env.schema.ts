@@ -65,6 +65,12 @@ export const envSchema = z.object({
   SMS_HELP_REPLY: z.string().min(1).default('Reply STOP to stop receiving messages, START to receive them again. Msg&data rates may apply.'),
   /** comma-separated provider=secret pairs for POST /channels/sms/:provider (HMAC-SHA256 of the raw body) */
   SMS_WEBHOOK_SECRETS: z.string().default(''),
+  /** calls to a number with no menu go straight to this queue */
+  VOICE_DEFAULT_QUEUE: z.string().min(1).default('Support'),
+  /** what a caller on hold hears (an audio URL Twilio can fetch) */
+  VOICE_HOLD_MUSIC_URL: z.url().default('http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3'),
+  /** how long an agent's phone rings before the call goes back to the queue */
+  VOICE_AGENT_RING_SECONDS: z.coerce.number().int().min(5).max(120).default(20),
   /** comma-separated address=queue pairs: the mailboxes we accept mail for, e.g. support@example.com=Support */
   EMAIL_ADDRESSES: z.string().default('support@example.com=Support,sales@example.com=Sales'),
   /** attachments larger than this keep their name, type and size but not their content */

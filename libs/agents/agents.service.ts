@@ -18,6 +18,8 @@ export interface AgentProfile {
   capacity: Record<Channel, number>;
   load: Record<Channel, number>;
   voiceBlocksOtherChannels: boolean;
+  /** where calls ring: client:<identity> (browser softphone), +E.164, or sip:user@host */
+  voiceEndpoint: string | null;
 }
 
 export interface NewAgent {
@@ -35,6 +37,7 @@ export interface AgentChange {
   skills?: Record<string, number>;
   capacity?: Partial<Record<Channel, number>>;
   voiceBlocksOtherChannels?: boolean;
+  voiceEndpoint?: string | null;
   active?: boolean;
 }
 
@@ -102,6 +105,9 @@ export class AgentsService {
         await m.query(`UPDATE agents SET presence = 'offline', away_reason = 'deactivated', presence_since = now() WHERE user_id = $1`, [id]);
       }
       if (change.skills) await m.query(`UPDATE agents SET skills = $2 WHERE user_id = $1`, [id, JSON.stringify(change.skills)]);
+      if (change.voiceEndpoint !== undefined) {
+        await m.query(`UPDATE agents SET voice_endpoint = $2 WHERE user_id = $1`, [id, change.voiceEndpoint]);
+      }
       if (change.voiceBlocksOtherChannels !== undefined) {
         await m.query(`UPDATE agents SET voice_blocks_other_channels = $2 WHERE user_id = $1`, [id, change.voiceBlocksOtherChannels]);
       }
@@ -170,7 +176,7 @@ export class AgentsService {
   private async profiles(id?: string): Promise<AgentProfile[]> {
     const rows = await this.db.query(
       `SELECT u.id, u.email, u.name, u.active, a.presence, a.away_reason, a.skills,
-              a.voice_blocks_other_channels,
+              a.voice_blocks_other_channels, a.voice_endpoint,
               jsonb_object_agg(c.channel, c.capacity) AS capacity, jsonb_object_agg(c.channel, c.load) AS load
          FROM users u JOIN agents a ON a.user_id = u.id JOIN agent_capacities c ON c.agent_id = u.id
         WHERE ($1::uuid IS NULL OR u.id = $1)
@@ -188,6 +194,7 @@ export class AgentsService {
       capacity: r.capacity,
       load: r.load,
       voiceBlocksOtherChannels: r.voice_blocks_other_channels,
+      voiceEndpoint: r.voice_endpoint,
     }));
   }
 }

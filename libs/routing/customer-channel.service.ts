@@ -8,7 +8,8 @@ type CustomerEvent = 'message' | 'typing' | 'conversation:state';
  * Reaches the customer on the channel their contact came through. Web chat: the visitor's sockets,
  * with every event. SMS and email: only messages reach the customer; each stored outbound message
  * is handed to the outbound queue, whose worker sends it through the channel's provider and
- * retries. Typing and state changes have nothing to carry them there.
+ * retries. Typing and state changes have nothing to carry them there. Voice: an accepted call is
+ * bridged to the agent's phone.
  */
 @Injectable()
 export class CustomerChannelService {
@@ -22,6 +23,12 @@ export class CustomerChannelService {
       // the event map ties each event to its payload; TypeScript cannot follow that through the generic E
       const emit = this.realtime.toVisitor.bind(this.realtime) as (visitorId: string, e: E, p: typeof payload) => Promise<void>;
       await emit(contact.address, event, payload);
+      return;
+    }
+    if (contact.channel === 'voice') {
+      // an agent took the call: their phone is rung and bridged to the caller by the outbound worker
+      const state = payload as Parameters<WebchatServerEvents['conversation:state']>[0];
+      if (event === 'conversation:state' && state.state === 'active') await this.jobs.enqueue('voice.bridge', { contactId: state.contactId });
       return;
     }
     if (event !== 'message') return;

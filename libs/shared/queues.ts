@@ -63,6 +63,11 @@ export interface EmailBounceJob {
   diagnostic: string | null;
 }
 
+/** Rings the agent who accepted a call, to bridge them to the caller. */
+export interface BridgeCallJob {
+  contactId: string;
+}
+
 /** Sends one stored outbound message (SMS or email) through its channel's provider. */
 export interface DeliverMessageJob {
   messageId: string;
@@ -84,6 +89,7 @@ export interface JobPayloads {
   'timers.sweep': SweepJob;
   'inbound.email-bounce': EmailBounceJob;
   'outbound.deliver': DeliverMessageJob;
+  'voice.bridge': BridgeCallJob;
 }
 export type JobName = keyof JobPayloads;
 
@@ -93,4 +99,5 @@ export const JOB_QUEUE: { [N in JobName]: QueueName } = {
   'timers.sweep': QueueName.Timers,
   'inbound.email-bounce': QueueName.Inbound,
   'outbound.deliver': QueueName.Outbound,
+  'voice.bridge': QueueName.Outbound,
 };

@@ -30,6 +30,18 @@ export class FakeTwilioRest {
     return this.requests.filter((r) => r.method === 'POST' && /\/Accounts\/[^/]+\/Messages\.json$/.test(r.path));
   }
 
+  /** calls placed (an agent's leg rung) */
+  get callsCreated(): TwilioRestRequest[] {
+    return this.requests.filter((r) => r.method === 'POST' && /\/Accounts\/[^/]+\/Calls\.json$/.test(r.path));
+  }
+
+  /** live calls redirected (new TwiML or URL), with the call's SID */
+  get callUpdates(): (TwilioRestRequest & { callSid: string })[] {
+    return this.requests
+      .map((r) => ({ ...r, callSid: /\/Calls\/([^/]+)\.json$/.exec(r.path)?.[1] ?? '' }))
+      .filter((r) => r.method === 'POST' && r.callSid);
+  }
+
   /** The next `times` message creations fail with this HTTP status and Twilio error code. */
   failNext(times: number, status: number, code: number, message = 'simulated failure'): void {
     for (let i = 0; i < times; i++) this.failures.push({ status, code, message });
@@ -49,7 +61,14 @@ export class FakeTwilioRest {
         res.end(JSON.stringify({ code: failure.code, message: failure.message, more_info: `https://www.twilio.com/docs/errors/${failure.code}`, status: failure.status }));
         return;
       }
-      const sid = `SM${randomBytes(16).toString('hex')}`;
+      const update = /\/Calls\/([^/]+)\.json$/.exec(path);
+      if (update) {
+        res.statusCode = 200;
+        res.end(JSON.stringify({ sid: update[1], status: 'in-progress', account_sid: user }));
+        return;
+      }
+      const call = /\/Calls\.json$/.test(path);
+      const sid = `${call ? 'CA' : 'SM'}${randomBytes(16).toString('hex')}`;
       res.statusCode = 201;
       res.end(JSON.stringify({ sid, status: 'queued', to: form.To, from: form.From, body: form.Body, account_sid: user, date_created: new Date().toUTCString() }));
     });

@@ -8,6 +8,7 @@ import { WebchatModule } from '@cc/channels/webchat';
 import { SmsModule } from '@cc/channels/sms';
 import { EmailModule, SmtpIngressService } from '@cc/channels/email';
 import { SupervisionModule } from '@cc/supervision';
+import { VoiceModule } from '@cc/channels/voice';
 import { AuthController } from './auth/auth.controller';
 import { AdminAgentsController } from './admin/admin-agents.controller';
 import { AdminQueuesController } from './admin/admin-queues.controller';
@@ -20,13 +21,15 @@ import { WebchatGateway } from './webchat/webchat.gateway';
 import { AgentsGateway } from './agent-desk/agents.gateway';
 import { SmsWebhooksController } from './channels/sms-webhooks.controller';
 import { EmailWebhooksController } from './channels/email-webhooks.controller';
+import { VoiceWebhooksController } from './channels/voice-webhooks.controller';
 import { AdminCalendarsController } from './admin/admin-calendars.controller';
+import { AdminVoiceController } from './admin/admin-voice.controller';
 import { SupervisionController } from './supervision/supervision.controller';
 import { SupervisorsGateway } from './supervision/supervisors.gateway';
 
 /** HTTP, socket.io and inbound SMTP: validates, persists what must not be lost, enqueues, answers. */
 @Module({
-  imports: [TerminusModule, AgentsModule, CustomersModule, ContactsModule, RoutingModule, WebchatModule, SmsModule, EmailModule, SupervisionModule],
+  imports: [TerminusModule, AgentsModule, CustomersModule, ContactsModule, RoutingModule, WebchatModule, SmsModule, EmailModule, VoiceModule, SupervisionModule],
   controllers: [
     AuthController,
     AdminAgentsController,
@@ -38,7 +41,9 @@ import { SupervisorsGateway } from './supervision/supervisors.gateway';
     HealthController,
     SmsWebhooksController,
     EmailWebhooksController,
+    VoiceWebhooksController,
     AdminCalendarsController,
+    AdminVoiceController,
     SupervisionController,
   ],
   providers: [AgentsGateway, WebchatGateway, SupervisorsGateway, SmtpIngressService],

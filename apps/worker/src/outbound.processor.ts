@@ -5,18 +5,24 @@ import type { ResolvedConfig } from '@cc/config';
 import { QueueName } from '@cc/shared';
 import { InjectConfig } from '@cc/platform';
 import { OutboundDeliveryService } from '@cc/channels/outbound';
+import { VoiceCallsService } from '@cc/channels/voice';
 import { dispatch, type JobHandlers } from './job-handlers';
 import { ResilientWorkerHost } from './worker-errors';
 
-/** Replies to customers on SMS and email, sent through each channel's provider, retried with backoff. */
+/** Replies to customers on SMS and email, sent through each channel's provider, retried with backoff; and agents rung for the calls they took. */
 @Processor(QueueName.Outbound)
 export class OutboundProcessor extends ResilientWorkerHost implements OnApplicationBootstrap {
-  readonly handlers: JobHandlers<'outbound.deliver'> = {
+  readonly handlers: JobHandlers<'outbound.deliver' | 'voice.bridge'> = {
     'outbound.deliver': async ({ messageId }, run) => ({ outcome: await this.outbound.deliver(messageId, run) }),
+    'voice.bridge': async ({ contactId }) => {
+      await this.voice.bridge(contactId);
+      return { contactId };
+    },
   };
 
   constructor(
     private readonly outbound: OutboundDeliveryService,
+    private readonly voice: VoiceCallsService,
     @InjectConfig() private readonly config: ResolvedConfig,
   ) {
     super();

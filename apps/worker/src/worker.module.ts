@@ -3,6 +3,7 @@ import { AgentsModule } from '@cc/agents';
 import { ContactsModule } from '@cc/contacts';
 import { SmsModule } from '@cc/channels/sms';
 import { OutboundModule } from '@cc/channels/outbound';
+import { VoiceModule } from '@cc/channels/voice';
 import { RoutingEngineModule, RoutingModule } from '@cc/routing';
 import { JOB_QUEUE, type JobName } from '@cc/shared';
 import { InboundProcessor } from './inbound.processor';
@@ -14,7 +15,7 @@ import { OutboundProcessor } from './outbound.processor';
  * No HTTP: sockets are reached through the cluster adapter.
  */
 @Module({
-  imports: [AgentsModule, ContactsModule, RoutingModule, RoutingEngineModule, SmsModule, OutboundModule],
+  imports: [AgentsModule, ContactsModule, RoutingModule, RoutingEngineModule, SmsModule, OutboundModule, VoiceModule],
   providers: [InboundProcessor, TimersProcessor, OutboundProcessor],
 })
 export class WorkerModule implements OnModuleInit {

@@ -48,7 +48,7 @@ class RebasedRequestClient extends twilio.RequestClient {
   }
 }
 
-/** Twilio's own SDK: verifies its webhook signatures, and sends SMS through its REST API. */
+/** Twilio's own SDK: verifies its webhook signatures (SMS and voice), and sends SMS through its REST API. */
 @Injectable()
 export class TwilioSmsClient implements ChannelSender {
   private readonly client: ReturnType<typeof twilio> | null;
@@ -69,6 +69,12 @@ export class TwilioSmsClient implements ChannelSender {
     if (!twilio.validateRequest(t.authToken, signature, this.config.publicUrl + pathWithQuery, fields)) {
       throw new DomainError(ErrorCode.Forbidden, 'X-Twilio-Signature does not match the request');
     }
+  }
+
+  /** The REST client itself, for the voice channel's calls. */
+  api(): ReturnType<typeof twilio> {
+    if (!this.client) throw new DomainError(ErrorCode.ChannelUnavailable, 'Twilio is not configured (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN)');
+    return this.client;
   }
 
   send(message: OutboundMessage): Promise<{ status: DeliveryStatus; providerMessageId: string }> {

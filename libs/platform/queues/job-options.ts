@@ -52,6 +52,9 @@ export function jobOptions<N extends JobName>(
         removeOnFail: { age: 7 * 24 * 3600 },
       };
     }
+    case 'voice.bridge':
+      // a caller is waiting: a few quick tries, then the call goes back to the queue
+      return { attempts: 3, backoff: { type: 'fixed', delay: 500 }, removeOnComplete: true, removeOnFail: { count: 1000 } };
     default: {
       const unknown: never = name;
       throw new Error(`no job options for ${String(unknown)}`);

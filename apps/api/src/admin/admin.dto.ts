@@ -11,6 +11,7 @@ import {
   IsOptional,
   IsString,
   IsUUID,
+  Matches,
   Max,
   MaxLength,
   Min,
@@ -119,6 +120,10 @@ export class UpdateAgentDto {
   @ApiPropertyOptional({ type: [String] }) @IsOptional() @IsArray() @ArrayUnique() @IsUUID('all', { each: true }) queueIds?: string[];
   @ApiPropertyOptional() @IsOptional() @IsBoolean() active?: boolean;
   @ApiPropertyOptional() @IsOptional() @IsBoolean() voiceBlocksOtherChannels?: boolean;
+  @ApiPropertyOptional({ nullable: true, example: 'client:alice', description: 'where calls ring: client:<identity>, +E.164, or sip:user@host' })
+  @IsOptional()
+  @Matches(/^(client:[A-Za-z0-9_.-]{1,121}|\+[1-9]\d{6,14}|sip:[^@\s]+@[^@\s]+)$/, { message: 'voiceEndpoint must be client:<identity>, a +E.164 number or sip:user@host' })
+  voiceEndpoint?: string | null;
 }
 
 export class AfterHoursRuleDto {

@@ -41,3 +41,7 @@ export class WrapUpDto extends ContactCommandDto {
   @IsString() @MinLength(1) @MaxLength(80) disposition: string;
   @IsOptional() @IsString() @MaxLength(4000) note?: string;
 }
+
+export class HoldDto extends ContactCommandDto {
+  @IsBoolean() hold: boolean;
+}

@@ -12,6 +12,7 @@ import type { Namespace as IoNamespace, Socket } from 'socket.io';
 import { type AgentProfile, AgentsService } from '@cc/agents';
 import { acknowledge, closeOnFailure, JobsService, parsePayload, type Principal, TokensService } from '@cc/platform';
 import { ContactLifecycleService, OfferViewsService, TransfersService } from '@cc/routing';
+import { VoiceCallsService } from '@cc/channels/voice';
 import {
   type AgentContactView,
   agentRoom,
@@ -26,6 +27,7 @@ import {
   AgentMessageDto,
   AgentTypingDto,
   ContactCommandDto,
+  HoldDto,
   OfferCommandDto,
   RejectOfferDto,
   SetPresenceDto,
@@ -58,6 +60,7 @@ export class AgentsGateway implements OnGatewayInit, OnGatewayConnection, OnGate
     private readonly views: OfferViewsService,
     private readonly transfers: TransfersService,
     private readonly jobs: JobsService,
+    private readonly voice: VoiceCallsService,
   ) {}
 
   afterInit(nsp: IoNamespace): void {
@@ -171,6 +174,16 @@ export class AgentsGateway implements OnGatewayInit, OnGatewayConnection, OnGate
     return acknowledge(async () => {
       const { contactId } = parsePayload(ContactCommandDto, body);
       await this.transfers.cancel(socket.data.agent.id, contactId);
+      return {};
+    });
+  }
+
+  /** Voice: the caller on hold (with music) or back in the conversation. */
+  @SubscribeMessage('call:hold')
+  hold(@ConnectedSocket() socket: AgentSocket, @MessageBody() body: unknown) {
+    return acknowledge(async () => {
+      const { contactId, hold } = parsePayload(HoldDto, body);
+      await this.voice.hold(socket.data.agent.id, contactId, hold);
       return {};
     });
   }

@@ -1,0 +1,3 @@
+export * from './voice.module';
+export * from './voice-calls.service';
+export * from './voice-menu';

@@ -1,0 +1,383 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import twilio from 'twilio';
+import type { ResolvedConfig } from '@cc/config';
+import { DomainError, ErrorCode } from '@cc/shared';
+import { InjectConfig } from '@cc/platform';
+import { toE164 } from '@cc/customers';
+import { InboundService, inboundExternalId, recordContactEvent } from '@cc/contacts';
+import { ContactLifecycleService, QueuesService } from '@cc/routing';
+import { TwilioSmsClient } from '@cc/channels/sms';
+import { chosenOption, menuAt, type MenuOption, parseVoiceMenu, type VoiceMenu } from './voice-menu';
+
+/** The webhooks Twilio calls for a call's life; each is verified like every Twilio request. */
+export const VOICE_PATHS = {
+  incoming: '/channels/twilio/voice',
+  menu: '/channels/twilio/voice/menu',
+  wait: '/channels/twilio/voice/wait',
+  join: '/channels/twilio/voice/join',
+  agent: '/channels/twilio/voice/agent',
+  agentStatus: '/channels/twilio/voice/agent-status',
+  status: '/channels/twilio/voice/status',
+  voicemail: '/channels/twilio/voice/voicemail',
+  transcription: '/channels/twilio/voice/transcription',
+} as const;
+
+/** Twilio's final states of a call leg. */
+const ENDED = ['completed', 'busy', 'no-answer', 'failed', 'canceled'];
+
+type Twiml = InstanceType<typeof twilio.twiml.VoiceResponse>;
+
+interface CallRow {
+  call_sid: string;
+  contact_id: string | null;
+  from_number: string;
+  to_number: string;
+  agent_id: string | null;
+  agent_call_sid: string | null;
+  bridged_at: Date | null;
+  on_hold: boolean;
+  hold_started_at: Date | null;
+  hold_seconds: number;
+  ended_at: Date | null;
+}
+
+/**
+ * The voice channel, Twilio's Programmable Voice: a call is answered with the dialled number's menu,
+ * becomes a contact in the chosen queue (the same routing, capacity and customer record as every
+ * channel), waits hearing its place and hold music, and when an agent accepts, the agent's phone is
+ * rung and both legs meet in a conference named after the contact. An agent leg that is not answered
+ * puts the call back in the queue; the caller is never dropped. Every answer is TwiML.
+ */
+@Injectable()
+export class VoiceCallsService {
+  private readonly logger = new Logger(VoiceCallsService.name);
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly twilio: TwilioSmsClient,
+    private readonly inbound: InboundService,
+    private readonly queues: QueuesService,
+    private readonly lifecycle: ContactLifecycleService,
+    @InjectConfig() private readonly config: ResolvedConfig,
+  ) {}
+
+  verify(signature: string | undefined, pathWithQuery: string, fields: Record<string, string>): void {
+    this.twilio.verifySignature(signature, pathWithQuery, fields);
+  }
+
+  /** A new call: recorded once (a retried webhook answers the same), then the number's menu, or straight to the queue. */
+  async incoming(fields: Record<string, string>): Promise<string> {
+    const callSid = requireField(fields, 'CallSid');
+    const from = toE164(requireField(fields, 'From'), this.config.defaultPhoneRegion);
+    const to = toE164(requireField(fields, 'To'), this.config.defaultPhoneRegion);
+    if (!from || !to) throw new DomainError(ErrorCode.ValidationFailed, 'From and To must be phone numbers');
+    await this.db.query(
+      `INSERT INTO voice_calls (call_sid, from_number, to_number, status) VALUES ($1, $2, $3, $4) ON CONFLICT (call_sid) DO NOTHING`,
+      [callSid, from, to, fields.CallStatus ?? 'ringing'],
+    );
+    const call = await this.call(callSid);
+    if (call.contact_id) return this.waitTwiml(call.contact_id);
+    const menu = await this.menuOf(to);
+    if (!menu) return this.choose(call, { queue: this.config.voice.defaultQueue });
+    const r = new twilio.twiml.VoiceResponse();
+    if (menu.greeting) r.say(menu.greeting);
+    this.gather(r, menu, '', 0);
+    return r.toString();
+  }
+
+  /** The caller pressed a key (or said something) in the menu at `path`, or nothing (`attempt` counts the silences). */
+  async menuChoice(fields: Record<string, string>, path: string, attempt: number): Promise<string> {
+    const call = await this.call(requireField(fields, 'CallSid'));
+    if (call.contact_id) return this.waitTwiml(call.contact_id);
+    const root = await this.menuOf(call.to_number);
+    const menu = root ? menuAt(root, path) : null;
+    if (!menu) return this.choose(call, { queue: this.config.voice.defaultQueue });
+    const chosen = chosenOption(menu, fields.Digits, fields.SpeechResult);
+    if (chosen && 'menu' in chosen.option) {
+      const r = new twilio.twiml.VoiceResponse();
+      this.gather(r, chosen.option.menu, path + chosen.key, 0);
+      return r.toString();
+    }
+    if (chosen) return this.choose(call, chosen.option);
+    const repeats = menu.repeat ?? 2;
+    if (attempt < repeats) {
+      const r = new twilio.twiml.VoiceResponse();
+      if (fields.Digits || fields.SpeechResult) r.say("Sorry, that's not an option.");
+      this.gather(r, menu, path, attempt + 1);
+      return r.toString();
+    }
+    return this.choose(call, menu.default ?? { queue: this.config.voice.defaultQueue });
+  }
+
+  /** The caller's hold loop: their place in the queue and music, until an agent is on the line. */
+  async waitTwiml(contactId: string): Promise<string> {
+    const [c] = await this.db.query(
+      `SELECT c.state, c.queue_id, c.queued_at, v.bridged_at, v.agent_call_sid,
+              (SELECT count(*)::int FROM contacts w WHERE w.queue_id = c.queue_id AND w.state = 'queued' AND w.queued_at <= c.queued_at) AS position
+         FROM contacts c JOIN voice_calls v ON v.contact_id = c.id WHERE c.id = $1`,
+      [contactId],
+    );
+    const r = new twilio.twiml.VoiceResponse();
+    if (!c || c.state === 'closed' || c.state === 'abandoned' || c.state === 'wrap_up') {
+      r.hangup();
+      return r.toString();
+    }
+    if (c.state === 'active' && c.bridged_at) return this.joinTwiml(contactId);
+    if (c.state === 'queued' && c.position > 0) r.say(`You are number ${c.position} in the queue.`);
+    r.play(this.config.voice.holdMusicUrl);
+    r.redirect({ method: 'POST' }, this.url(`${VOICE_PATHS.wait}?contactId=${contactId}`));
+    return r.toString();
+  }
+
+  /** The caller (or the agent) into the contact's conference; the call ends when the caller leaves it. */
+  joinTwiml(contactId: string, leg: 'caller' | 'agent' = 'caller'): string {
+    const r = new twilio.twiml.VoiceResponse();
+    r.dial().conference(
+      { startConferenceOnEnter: true, endConferenceOnExit: true, beep: 'false', waitUrl: this.config.voice.holdMusicUrl },
+      conferenceName(contactId),
+    );
+    if (leg === 'caller') r.hangup();
+    return r.toString();
+  }
+
+  /** An agent accepted the call: ring their phone; when they answer, both legs meet. */
+  async bridge(contactId: string): Promise<void> {
+    const [row] = await this.db.query(
+      `SELECT v.call_sid, v.to_number, c.agent_id, c.state, a.voice_endpoint
+         FROM voice_calls v JOIN contacts c ON c.id = v.contact_id LEFT JOIN agents a ON a.user_id = c.agent_id WHERE v.contact_id = $1`,
+      [contactId],
+    );
+    if (!row || row.state !== 'active' || !row.agent_id) return;
+    if (!row.voice_endpoint) {
+      this.logger.warn(`agent ${row.agent_id} has no voice endpoint: call ${row.call_sid} goes back to the queue`);
+      await this.agentUnreachable(contactId, row.agent_id, 'no_voice_endpoint');
+      return;
+    }
+    const leg = await this.twilio.api().calls.create({
+      to: row.voice_endpoint,
+      from: row.to_number,
+      url: this.url(`${VOICE_PATHS.agent}?contactId=${contactId}`),
+      statusCallback: this.url(`${VOICE_PATHS.agentStatus}?contactId=${contactId}`),
+      statusCallbackEvent: ['answered', 'completed'],
+      timeout: this.config.voice.agentRingSeconds,
+    });
+    await this.db.query(`UPDATE voice_calls SET agent_id = $2, agent_call_sid = $3 WHERE contact_id = $1`, [contactId, row.agent_id, leg.sid]);
+  }
+
+  /** The agent answered their phone: they join the conference, and the caller is moved into it from hold. */
+  async agentAnswered(contactId: string, agentCallSid: string): Promise<string> {
+    const call = await this.callOfContact(contactId);
+    if (!call || call.agent_call_sid !== agentCallSid || call.ended_at) {
+      const r = new twilio.twiml.VoiceResponse();
+      r.say('This call has ended.');
+      r.hangup();
+      return r.toString();
+    }
+    await this.db.query(`UPDATE voice_calls SET bridged_at = COALESCE(bridged_at, now()) WHERE contact_id = $1`, [contactId]);
+    await this.twilio.api().calls(call.call_sid).update({ url: this.url(`${VOICE_PATHS.join}?contactId=${contactId}`), method: 'POST' });
+    await this.event(contactId, 'call_bridged', { agentId: call.agent_id, agentCallSid });
+    return this.joinTwiml(contactId, 'agent');
+  }
+
+  /** The agent's leg ended: unanswered before the bridge, the call goes back to the queue and the offer counts as missed. */
+  async agentLegStatus(contactId: string, fields: Record<string, string>): Promise<void> {
+    const status = fields.CallStatus ?? '';
+    const call = await this.callOfContact(contactId);
+    if (!call || call.agent_call_sid !== fields.CallSid || !ENDED.includes(status)) return;
+    if (!call.bridged_at && call.agent_id) await this.agentUnreachable(contactId, call.agent_id, status);
+  }
+
+  /** The caller's leg changed: when it ended, the contact is abandoned (still waiting) or left to its agent to wrap up. */
+  async callerStatus(fields: Record<string, string>): Promise<void> {
+    const status = fields.CallStatus ?? '';
+    if (!ENDED.includes(status)) return;
+    const [call]: (CallRow & { state: string | null })[] = await this.db.query(
+      `UPDATE voice_calls v SET status = $2, ended_at = COALESCE(ended_at, now()),
+              hold_seconds = hold_seconds + CASE WHEN on_hold THEN extract(epoch FROM now() - hold_started_at)::int ELSE 0 END, on_hold = false
+        WHERE call_sid = $1 AND ended_at IS NULL
+       RETURNING v.*, (SELECT state FROM contacts WHERE id = v.contact_id) AS state`,
+      [requireField(fields, 'CallSid'), status],
+    ).then((r) => r[0]);
+    if (!call?.contact_id) return;
+    const [times] = await this.db.query(
+      `SELECT extract(epoch FROM COALESCE(v.bridged_at, v.ended_at) - c.created_at)::int AS wait_seconds,
+              CASE WHEN v.bridged_at IS NULL THEN 0 ELSE extract(epoch FROM v.ended_at - v.bridged_at)::int - v.hold_seconds END AS talk_seconds,
+              v.hold_seconds
+         FROM voice_calls v JOIN contacts c ON c.id = v.contact_id WHERE v.call_sid = $1`,
+      [call.call_sid],
+    );
+    await this.event(call.contact_id, 'call_ended', {
+      callStatus: status,
+      waitSeconds: times.wait_seconds,
+      talkSeconds: times.talk_seconds,
+      holdSeconds: times.hold_seconds,
+    });
+    await this.lifecycle.customerLeft('voice', call.from_number);
+  }
+
+  /** The agent puts the caller on hold (music) or takes them back into the conversation. */
+  async hold(agentId: string, contactId: string, on: boolean): Promise<void> {
+    const call = await this.callOfContact(contactId);
+    if (!call || call.agent_id !== agentId || !call.bridged_at || call.ended_at) {
+      throw new DomainError(ErrorCode.InvalidState, 'no call in progress on this contact for this agent');
+    }
+    if (call.on_hold === on) return;
+    const api = this.twilio.api();
+    if (on) {
+      const music = new twilio.twiml.VoiceResponse();
+      music.play({ loop: 0 }, this.config.voice.holdMusicUrl);
+      await api.calls(call.call_sid).update({ twiml: music.toString() });
+    } else {
+      await api.calls(call.call_sid).update({ url: this.url(`${VOICE_PATHS.join}?contactId=${contactId}`), method: 'POST' });
+    }
+    await this.db.query(
+      `UPDATE voice_calls SET on_hold = $2, hold_started_at = CASE WHEN $2 THEN now() END,
+              hold_seconds = hold_seconds + CASE WHEN NOT $2 AND hold_started_at IS NOT NULL THEN extract(epoch FROM now() - hold_started_at)::int ELSE 0 END
+        WHERE contact_id = $1`,
+      [contactId, on],
+    );
+    await this.event(contactId, on ? 'call_held' : 'call_resumed', { agentId }, { type: 'agent', id: agentId });
+  }
+
+  /**
+   * A voicemail was recorded: it becomes a contact in the box's queue, routed to agents like any
+   * other, with the recording attached (the transcript follows when the provider sends it).
+   */
+  async voicemail(fields: Record<string, string>, queueName: string): Promise<string> {
+    const call = await this.call(requireField(fields, 'CallSid'));
+    const recordingUrl = requireField(fields, 'RecordingUrl');
+    const seconds = Number(fields.RecordingDuration ?? 0);
+    const r = new twilio.twiml.VoiceResponse();
+    if (seconds > 0) {
+      await this.inbound.ingest({
+        channel: 'voice',
+        address: call.from_number,
+        externalId: `${call.call_sid}:voicemail`,
+        text: `Voicemail (${seconds} s)`,
+        queueId: await this.queues.activeIdByName(queueName, 'voice'),
+        receivedAt: Date.now(),
+        channelAddress: call.to_number,
+        providerMessageId: fields.RecordingSid,
+        content: { attachments: [{ filename: 'voicemail.mp3', contentType: 'audio/mpeg', size: 0, contentBase64: null, url: `${recordingUrl}.mp3` }] },
+      });
+      r.say('Thank you. We will get back to you.');
+    }
+    r.hangup();
+    return r.toString();
+  }
+
+  /** The provider's transcript of a voicemail: added to its message. */
+  async transcription(fields: Record<string, string>): Promise<void> {
+    if (fields.TranscriptionStatus && fields.TranscriptionStatus !== 'completed') return;
+    const text = fields.TranscriptionText;
+    if (!text) return;
+    const call = await this.call(requireField(fields, 'CallSid'));
+    const externalId = inboundExternalId({ channel: 'voice', address: call.from_number, externalId: `${call.call_sid}:voicemail` });
+    await this.db.query(`UPDATE messages SET body = body || ': ' || $2, full_body = $2 WHERE external_id = $1 AND full_body IS NULL`, [externalId, text]);
+  }
+
+  /** Sets (or, with null, removes) the menu a number answers with. */
+  async setMenu(number: string, menu: unknown | null): Promise<VoiceMenu | null> {
+    const e164 = toE164(number, this.config.defaultPhoneRegion);
+    if (!e164) throw new DomainError(ErrorCode.ValidationFailed, `"${number}" is not a phone number`);
+    if (menu === null) {
+      await this.db.query(`DELETE FROM voice_menus WHERE number = $1`, [e164]);
+      return null;
+    }
+    const parsed = parseVoiceMenu(menu);
+    for (const queue of queuesOf(parsed)) await this.queues.activeIdByName(queue, 'voice');
+    await this.db.query(
+      `INSERT INTO voice_menus (number, menu) VALUES ($1, $2) ON CONFLICT (number) DO UPDATE SET menu = EXCLUDED.menu, updated_at = now()`,
+      [e164, JSON.stringify(parsed)],
+    );
+    return parsed;
+  }
+
+  async menuOf(number: string): Promise<VoiceMenu | null> {
+    const [row] = await this.db.query(`SELECT menu FROM voice_menus WHERE number = $1`, [toE164(number, this.config.defaultPhoneRegion) ?? number]);
+    return row?.menu ?? null;
+  }
+
+  /** The caller chose: a queue (the call becomes a contact there) or a voicemail box. */
+  private async choose(call: CallRow, option: MenuOption): Promise<string> {
+    if ('voicemail' in option) {
+      const r = new twilio.twiml.VoiceResponse();
+      r.say('Please leave your message after the tone. Press the hash key or hang up when you are done.');
+      r.record({
+        action: this.url(`${VOICE_PATHS.voicemail}?queue=${encodeURIComponent(option.voicemail.queue)}`),
+        method: 'POST',
+        maxLength: 300,
+        finishOnKey: '#',
+        playBeep: true,
+        transcribe: true,
+        transcribeCallback: this.url(VOICE_PATHS.transcription),
+      });
+      return r.toString();
+    }
+    if ('menu' in option) throw new DomainError(ErrorCode.ValidationFailed, 'a menu is not a destination');
+    const queueId = await this.queues.activeIdByName(option.queue, 'voice');
+    const result = await this.inbound.ingest({
+      channel: 'voice',
+      address: call.from_number,
+      externalId: call.call_sid,
+      text: 'Phone call',
+      queueId,
+      receivedAt: Date.now(),
+      channelAddress: call.to_number,
+      providerMessageId: call.call_sid,
+    });
+    const contactId = result.duplicate ? (await this.call(call.call_sid)).contact_id : result.contact?.id;
+    if (!contactId) throw new Error(`call ${call.call_sid} was not stored as a contact`);
+    await this.db.query(`UPDATE voice_calls SET contact_id = $2 WHERE call_sid = $1 AND contact_id IS NULL`, [call.call_sid, contactId]);
+    return this.waitTwiml(contactId);
+  }
+
+  private gather(r: Twiml, menu: VoiceMenu, path: string, attempt: number): void {
+    const action = this.url(`${VOICE_PATHS.menu}?path=${path}&attempt=${attempt}`);
+    const g = r.gather({ input: menu.speech ? ['dtmf', 'speech'] : ['dtmf'], numDigits: 1, timeout: menu.timeoutSeconds ?? 5, action, method: 'POST' });
+    g.say(menu.prompt);
+    // no input: the same action with nothing chosen counts a silence
+    r.redirect({ method: 'POST' }, action);
+  }
+
+  private async agentUnreachable(contactId: string, agentId: string, why: string): Promise<void> {
+    await this.db.query(`UPDATE voice_calls SET agent_id = NULL, agent_call_sid = NULL WHERE contact_id = $1`, [contactId]);
+    await this.db.query(`UPDATE agents SET missed_offers = missed_offers + 1 WHERE user_id = $1`, [agentId]);
+    await this.event(contactId, 'agent_leg_failed', { agentId, callStatus: why });
+    await this.lifecycle.requeue(contactId, { actor: { type: 'system', id: null }, why: 'agent_unreachable' });
+  }
+
+  private async call(callSid: string): Promise<CallRow> {
+    const [row] = await this.db.query(`SELECT * FROM voice_calls WHERE call_sid = $1`, [callSid]);
+    if (!row) throw new DomainError(ErrorCode.NotFound, `call ${callSid} is not known here`);
+    return row;
+  }
+
+  private async callOfContact(contactId: string): Promise<CallRow | null> {
+    const [row] = await this.db.query(`SELECT * FROM voice_calls WHERE contact_id = $1`, [contactId]);
+    return row ?? null;
+  }
+
+  private event(contactId: string, type: string, data: Record<string, unknown>, actor: { type: 'system' | 'agent'; id?: string } = { type: 'system' }) {
+    return this.db.transaction((m) => recordContactEvent(m, { contactId, type, actor, data }));
+  }
+
+  private url(path: string): string {
+    return this.config.publicUrl + path;
+  }
+}
+
+export const conferenceName = (contactId: string) => `cc-${contactId}`;
+
+function requireField(fields: Record<string, string>, name: string): string {
+  const value = fields[name];
+  if (!value) throw new DomainError(ErrorCode.ValidationFailed, `the Twilio request has no ${name}`);
+  return value;
+}
+
+function queuesOf(menu: VoiceMenu): string[] {
+  const options = [...Object.values(menu.options), ...(menu.default ? [menu.default] : [])];
+  return options.flatMap((o) => ('queue' in o ? [o.queue] : 'voicemail' in o ? [o.voicemail.queue] : queuesOf(o.menu)));
+}
