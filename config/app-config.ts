@@ -60,7 +60,7 @@ export interface AppConfig {
   outbound: { attempts: number; backoffMs: number; concurrency: number };
   shortAbandonSeconds: number;
   defaultTimeZone: string;
-  voice: { defaultQueue: string; holdMusicUrl: string; agentRingSeconds: number };
+  voice: { defaultQueue: string; holdMusicUrl: string; agentRingSeconds: number; callbackAttempts: number };
 }
 
 /** The configuration after bootstrap: the database is known and the signing secret is set. */
@@ -153,7 +153,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, overrides: P
     outbound: { attempts: e.OUTBOUND_ATTEMPTS, backoffMs: e.OUTBOUND_BACKOFF_MS, concurrency: e.OUTBOUND_CONCURRENCY },
     shortAbandonSeconds: e.SHORT_ABANDON_SECONDS,
     defaultTimeZone: e.DEFAULT_TIME_ZONE,
-    voice: { defaultQueue: e.VOICE_DEFAULT_QUEUE, holdMusicUrl: e.VOICE_HOLD_MUSIC_URL, agentRingSeconds: e.VOICE_AGENT_RING_SECONDS },
+    voice: { defaultQueue: e.VOICE_DEFAULT_QUEUE, holdMusicUrl: e.VOICE_HOLD_MUSIC_URL, agentRingSeconds: e.VOICE_AGENT_RING_SECONDS, callbackAttempts: e.VOICE_CALLBACK_ATTEMPTS },
     ...overrides,
   };
 }

@@ -71,6 +71,8 @@ export const envSchema = z.object({
   VOICE_HOLD_MUSIC_URL: z.url().default('http://com.twilio.music.classical.s3.amazonaws.com/BusyStrings.mp3'),
   /** how long an agent's phone rings before the call goes back to the queue */
   VOICE_AGENT_RING_SECONDS: z.coerce.number().int().min(5).max(120).default(20),
+  /** a call back the customer does not answer is tried this many times in all */
+  VOICE_CALLBACK_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
   /** comma-separated address=queue pairs: the mailboxes we accept mail for, e.g. support@example.com=Support */
   EMAIL_ADDRESSES: z.string().default('support@example.com=Support,sales@example.com=Sales'),
   /** attachments larger than this keep their name, type and size but not their content */

@@ -89,12 +89,26 @@ describe('the voice channel (Twilio Programmable Voice)', () => {
     expect(answer[1].attrs.action).toBe(`${PUBLIC_URL}/channels/twilio/voice/menu?path=&attempt=0`);
     expect(answer[1].children.map((v) => v.name)).toEqual(['Say']);
     const waiting = await twiml('/channels/twilio/voice/menu?path=&attempt=0', { ...callFields(callSid, from), Digits: '1' });
-    const redirect = waiting.find((v) => v.name === 'Redirect')!;
-    const contactId = /contactId=([0-9a-f-]{36})/.exec(redirect.text)![1];
-    expect(waiting.map((v) => v.name)).toEqual(['Say', 'Play', 'Redirect']);
-    expect(waiting[0].text).toMatch(/^You are number \d+ in the queue\.$/);
-    expect(waiting[1].text).toBe('https://music.example.test/hold.mp3');
+    const contactId = expectHoldLoop(waiting);
     return { callSid, contactId };
+  }
+
+  /** The hold loop: the place in the queue, the offer of a call back and music inside a Gather, then a redirect to itself. */
+  function expectHoldLoop(verbs: Verb[]): string {
+    expect(verbs.map((v) => v.name)).toEqual(['Gather', 'Redirect']);
+    const [gather, redirect] = verbs;
+    const contactId = /contactId=([0-9a-f-]{36})/.exec(redirect.text)![1];
+    expect(redirect.text).toBe(`${PUBLIC_URL}/channels/twilio/voice/wait?contactId=${contactId}`);
+    expect(gather.attrs).toMatchObject({ numDigits: '1', action: `${PUBLIC_URL}/channels/twilio/voice/callback?contactId=${contactId}` });
+    // while queued: the place, the estimated wait once the queue has a recent pace, the call-back offer; always the music
+    const says = gather.children.filter((v) => v.name === 'Say').map((v) => v.text);
+    expect(gather.children.at(-1)).toMatchObject({ name: 'Play', text: 'https://music.example.test/hold.mp3' });
+    if (says.length) {
+      expect(says[0]).toMatch(/^You are number \d+ in the queue\.$/);
+      expect(says.at(-1)).toBe('To keep your place and be called back, press star.');
+      for (const eta of says.slice(1, -1)) expect(eta).toMatch(/^Your estimated wait is about \d+ minutes\.$/);
+    }
+    return contactId;
   }
 
   const call = async (contactId: string) => (await t.db.query(`SELECT * FROM voice_calls WHERE contact_id = $1`, [contactId])).rows[0];
@@ -163,7 +177,7 @@ describe('the voice channel (Twilio Programmable Voice)', () => {
     expect((await t.db.query(`SELECT missed_offers FROM agents WHERE user_id = $1`, [aliceId])).rows[0].missed_offers).toBe(1);
     expect((await events(contactId)).map((e) => e.type)).toEqual(expect.arrayContaining(['agent_leg_failed', 'agent_unreachable']));
     // the caller was never dropped: still waiting, and offered again
-    expect((await twiml(`/channels/twilio/voice/wait?contactId=${contactId}`, callFields(callSid, from))).map((v) => v.name)).not.toContain('Hangup');
+    expectHoldLoop(await twiml(`/channels/twilio/voice/wait?contactId=${contactId}`, callFields(callSid, from)));
     const offer = await again;
     expect(await alice.ack('offer:reject', { offerId: offer.offerId, reason: 'test done' })).toMatchObject({ ok: true });
     await post('/channels/twilio/voice/status', { ...callFields(callSid, from), CallStatus: 'completed' }).expect(204);
@@ -192,9 +206,7 @@ describe('the voice channel (Twilio Programmable Voice)', () => {
     expect(again[0].attrs.action).toBe(`${PUBLIC_URL}/channels/twilio/voice/menu?path=&attempt=1`);
     const wrong = await twiml('/channels/twilio/voice/menu?path=&attempt=1', { ...fields, Digits: '7' });
     expect(wrong[0]).toMatchObject({ name: 'Say', text: "Sorry, that's not an option." });
-    const queued = await twiml('/channels/twilio/voice/menu?path=&attempt=2', fields);
-    expect(queued.map((v) => v.name)).toEqual(['Say', 'Play', 'Redirect']);
-    const contactId = /contactId=([0-9a-f-]{36})/.exec(queued[2].text)![1];
+    const contactId = expectHoldLoop(await twiml('/channels/twilio/voice/menu?path=&attempt=2', fields));
     expect((await t.db.query(`SELECT q.name FROM contacts c JOIN queues q ON q.id = c.queue_id WHERE c.id = $1`, [contactId])).rows[0].name).toBe('Support');
     await post('/channels/twilio/voice/status', { ...fields, CallStatus: 'completed' }).expect(204);
     await alice.ack('presence:set', { state: 'available' });
@@ -241,6 +253,131 @@ describe('the voice channel (Twilio Programmable Voice)', () => {
     await twiml('/channels/twilio/voice', fields);
     expect((await t.db.query(`SELECT 1 FROM voice_calls WHERE call_sid = $1`, [callSid])).rows).toHaveLength(1);
     await post('/channels/twilio/voice/status', { ...fields, CallStatus: 'completed' }).expect(204);
+  });
+
+  /** A call through the menu, accepted by `desk`, the agent's phone answered: both on the line. */
+  async function bridgedCall(from: string, desk: AgentClient): Promise<{ callSid: string; contactId: string; agentLeg: string }> {
+    const offered = waitForEvent(desk.socket, 'offer', (o) => o.channel === 'voice' && o.customer.phone === from);
+    const { callSid, contactId } = await callIntoSupport(from);
+    expect(await desk.ack('offer:accept', { offerId: (await offered).offerId })).toMatchObject({ ok: true });
+    const agentLeg = await eventually(async () => (await call(contactId))?.agent_call_sid, 15_000, 'the agent leg recorded');
+    await twiml(`/channels/twilio/voice/agent?contactId=${contactId}`, { CallSid: agentLeg, CallStatus: 'in-progress' });
+    return { callSid, contactId, agentLeg };
+  }
+
+  async function wrapUp(desk: AgentClient, contactId: string): Promise<void> {
+    await desk.ack('contact:end', { contactId });
+    expect(await desk.ack('contact:wrapup', { contactId, disposition: 'done' })).toEqual({ ok: true });
+  }
+
+  describe('with a second agent', () => {
+    let bob: AgentClient;
+    const BOB_PHONE = '+14155550999';
+    beforeAll(async () => {
+      const agents = await request(t.url).get('/admin/agents').set('Authorization', `Bearer ${admin}`).expect(200);
+      const bobId = agents.body.find((a: any) => a.email === 'bob@demo.local').id;
+      await request(t.url).patch(`/admin/agents/${bobId}`).set('Authorization', `Bearer ${admin}`).send({ voiceEndpoint: BOB_PHONE }).expect(200);
+      bob = await connectAgent(t.url, await login(t.url, 'bob@demo.local', 'agent-demo'));
+    });
+    afterAll(async () => {
+      // out of the way of the tests that follow, which expect alice alone
+      await bob?.ack('presence:set', { state: 'offline' });
+      bob?.close();
+    });
+
+    it('a cold transfer takes the caller back to hold and hangs up the first agent, then bridges the next one', async () => {
+      await bob.ack('presence:set', { state: 'away', reason: 'not yet' });
+      const from = '+14155550131';
+      const { callSid, contactId, agentLeg } = await bridgedCall(from, alice);
+      await bob.ack('presence:set', { state: 'available' });
+      const bobOffered = waitForEvent(bob.socket, 'offer', (o) => o.contactId === contactId);
+      expect(await alice.ack('contact:transfer', { contactId, mode: 'cold', toAgentId: bob.initialState.agentId })).toEqual({ ok: true });
+      // the caller goes back to the hold loop before the first agent's leg is hung up
+      await eventually(async () => fake.callUpdates.some((u) => u.callSid === agentLeg && u.form.Status === 'completed'), 15_000, 'the first agent hung up');
+      const callerMoves = fake.callUpdates.filter((u) => u.callSid === callSid).map((u) => u.form.Url);
+      expect(callerMoves.at(-1)).toBe(`${PUBLIC_URL}/channels/twilio/voice/wait?contactId=${contactId}`);
+      expectHoldLoop(await twiml(`/channels/twilio/voice/wait?contactId=${contactId}`, callFields(callSid, from)));
+
+      expect(await bob.ack('offer:accept', { offerId: (await bobOffered).offerId })).toMatchObject({ ok: true });
+      const ring = await eventually(async () => fake.callsCreated.find((r) => r.form.To === BOB_PHONE && r.form.Url?.includes(contactId)), 15_000, 'bob rung');
+      expect(ring.form.From).toBe(OUR_NUMBER);
+      const bobLeg = await eventually(async () => ((await call(contactId))?.agent_call_sid !== agentLeg ? (await call(contactId)).agent_call_sid : null), 15_000, 'bob leg');
+      await twiml(`/channels/twilio/voice/agent?contactId=${contactId}`, { CallSid: bobLeg, CallStatus: 'in-progress' });
+      expect(fake.callUpdates.filter((u) => u.callSid === callSid).at(-1)!.form.Url).toBe(`${PUBLIC_URL}/channels/twilio/voice/join?contactId=${contactId}`);
+      await post('/channels/twilio/voice/status', { ...callFields(callSid, from), CallStatus: 'completed' }).expect(204);
+      await wrapUp(bob, contactId);
+    });
+
+    it('a warm transfer keeps the first agent on the line until the second answers, then hangs them up', async () => {
+      await bob.ack('presence:set', { state: 'away', reason: 'not yet' });
+      const from = '+14155550132';
+      const { callSid, contactId, agentLeg } = await bridgedCall(from, alice);
+      await bob.ack('presence:set', { state: 'available' });
+      const bobOffered = waitForEvent(bob.socket, 'offer', (o) => o.contactId === contactId);
+      expect(await alice.ack('contact:transfer', { contactId, mode: 'warm', toAgentId: bob.initialState.agentId })).toEqual({ ok: true });
+      const callerUpdatesBefore = fake.callUpdates.filter((u) => u.callSid === callSid).length;
+      expect(await bob.ack('offer:accept', { offerId: (await bobOffered).offerId })).toMatchObject({ ok: true });
+      const bobLeg = await eventually(async () => ((await call(contactId))?.agent_call_sid !== agentLeg ? (await call(contactId)).agent_call_sid : null), 15_000, 'bob leg');
+      expect(fake.callUpdates.some((u) => u.callSid === agentLeg && u.form.Status === 'completed')).toBe(false);
+      await twiml(`/channels/twilio/voice/agent?contactId=${contactId}`, { CallSid: bobLeg, CallStatus: 'in-progress' });
+      // the first agent leaves once the second is on; the caller stays in the conference throughout
+      expect(fake.callUpdates.some((u) => u.callSid === agentLeg && u.form.Status === 'completed')).toBe(true);
+      expect(fake.callUpdates.filter((u) => u.callSid === callSid)).toHaveLength(callerUpdatesBefore);
+      await post('/channels/twilio/voice/status', { ...callFields(callSid, from), CallStatus: 'completed' }).expect(204);
+      await wrapUp(bob, contactId);
+    });
+  });
+
+  it('calls back a caller who pressed star, keeping their place, and tries again when they do not answer', async () => {
+    await alice.ack('presence:set', { state: 'away', reason: 'callback test' });
+    const from = '+14155550133';
+    const { callSid, contactId } = await callIntoSupport(from);
+    const bye = await twiml(`/channels/twilio/voice/callback?contactId=${contactId}`, { ...callFields(callSid, from), Digits: '*' });
+    expect(bye.map((v) => v.name)).toEqual(['Say', 'Hangup']);
+    // hanging up after choosing a call back is not abandoning: the contact keeps its place
+    await post('/channels/twilio/voice/status', { ...callFields(callSid, from), CallStatus: 'completed' }).expect(204);
+    expect((await t.db.query(`SELECT state FROM contacts WHERE id = $1`, [contactId])).rows[0].state).toBe('queued');
+
+    const offered = waitForEvent(alice.socket, 'offer', (o) => o.contactId === contactId);
+    await alice.ack('presence:set', { state: 'available' });
+    expect(await alice.ack('offer:accept', { offerId: (await offered).offerId })).toMatchObject({ ok: true });
+    const agentLeg = await eventually(async () => (await call(contactId))?.agent_call_sid, 15_000, 'the agent leg recorded');
+    await twiml(`/channels/twilio/voice/agent?contactId=${contactId}`, { CallSid: agentLeg, CallStatus: 'in-progress' });
+    // the agent is on: the customer is called, and joins the agent's conference when they pick up
+    const firstTry = fake.callsCreated.filter((r) => r.form.To === from);
+    expect(firstTry).toHaveLength(1);
+    expect(firstTry[0].form).toMatchObject({ From: OUR_NUMBER, Url: `${PUBLIC_URL}/channels/twilio/voice/join?contactId=${contactId}` });
+    const firstLeg = (await call(contactId)).callback_call_sid;
+    await post(`/channels/twilio/voice/callback-status?contactId=${contactId}`, { CallSid: firstLeg, CallStatus: 'no-answer' }).expect(204);
+    expect(fake.callsCreated.filter((r) => r.form.To === from)).toHaveLength(2);
+    const secondLeg = (await call(contactId)).callback_call_sid;
+    expect(secondLeg).not.toBe(firstLeg);
+    const told = waitForEvent(alice.socket, 'contact:state', (e) => e.contactId === contactId && e.reason === 'customer_left');
+    await post(`/channels/twilio/voice/callback-status?contactId=${contactId}`, { CallSid: secondLeg, CallStatus: 'completed' }).expect(204);
+    await told;
+    const types = (await events(contactId)).map((e) => e.type);
+    expect(types.filter((x) => x === 'callback_attempt')).toHaveLength(2);
+    expect(types).toEqual(expect.arrayContaining(['callback_requested', 'callback_leg_ended', 'call_ended']));
+    await wrapUp(alice, contactId);
+  });
+
+  it('records the calls of a queue that records, and keeps the recording on the call', async () => {
+    const support = (await request(t.url).get('/admin/queues').set('Authorization', `Bearer ${admin}`).expect(200)).body.find((q: any) => q.name === 'Support');
+    await request(t.url).patch(`/admin/queues/${support.id}`).set('Authorization', `Bearer ${admin}`).send({ recordCalls: true }).expect(200);
+    try {
+      const from = '+14155550134';
+      const { callSid, contactId } = await bridgedCall(from, alice);
+      const join = await twiml(`/channels/twilio/voice/join?contactId=${contactId}`, callFields(callSid, from));
+      expect(join[0].children[0].attrs).toMatchObject({ record: 'record-from-start', recordingStatusCallback: `${PUBLIC_URL}/channels/twilio/voice/recording?contactId=${contactId}` });
+      const recordingUrl = `https://api.twilio.com/2010-04-01/Accounts/${TWILIO_TEST_ACCOUNT.sid}/Recordings/RE${'b'.repeat(32)}`;
+      await post(`/channels/twilio/voice/recording?contactId=${contactId}`, { RecordingUrl: recordingUrl, RecordingSid: `RE${'b'.repeat(32)}`, RecordingStatus: 'completed' }).expect(204);
+      expect((await call(contactId)).recording_url).toBe(recordingUrl);
+      expect((await events(contactId)).find((e) => e.type === 'call_recorded')!.data).toMatchObject({ recordingUrl });
+      await post('/channels/twilio/voice/status', { ...callFields(callSid, from), CallStatus: 'completed' }).expect(204);
+      await wrapUp(alice, contactId);
+    } finally {
+      await request(t.url).patch(`/admin/queues/${support.id}`).set('Authorization', `Bearer ${admin}`).send({ recordCalls: false }).expect(200);
+    }
   });
 
   it("puts the call in the caller's timeline next to their other contacts", async () => {

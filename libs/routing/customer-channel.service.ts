@@ -29,6 +29,8 @@ export class CustomerChannelService {
       // an agent took the call: their phone is rung and bridged to the caller by the outbound worker
       const state = payload as Parameters<WebchatServerEvents['conversation:state']>[0];
       if (event === 'conversation:state' && state.state === 'active') await this.jobs.enqueue('voice.bridge', { contactId: state.contactId });
+      // back to a queue (cold transfer, requeue): the customer returns to the hold loop
+      if (event === 'conversation:state' && state.state === 'queued') await this.jobs.enqueue('voice.requeued', { contactId: state.contactId });
       return;
     }
     if (event !== 'message') return;

@@ -29,6 +29,8 @@ export interface QueueView {
   afterHours: AfterHoursPolicy;
   /** the service-level clock stops while the queue is closed */
   serviceLevelPausesWhenClosed: boolean;
+  /** calls answered in this queue are recorded */
+  recordCalls: boolean;
   active: boolean;
   agentIds: string[];
 }
@@ -49,6 +51,7 @@ const COLUMNS: Record<keyof Omit<QueueInput, 'agentIds'>, { column: string; json
   calendarId: { column: 'calendar_id' },
   afterHours: { column: 'after_hours', json: true },
   serviceLevelPausesWhenClosed: { column: 'service_level_pauses_when_closed' },
+  recordCalls: { column: 'record_calls' },
   active: { column: 'active' },
 };
 
@@ -197,6 +200,7 @@ export class QueuesService {
       calendarId: r.calendar_id,
       afterHours: r.after_hours,
       serviceLevelPausesWhenClosed: r.service_level_pauses_when_closed,
+      recordCalls: r.record_calls,
       active: r.active,
       agentIds: r.agent_ids,
     }));

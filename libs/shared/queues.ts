@@ -63,7 +63,7 @@ export interface EmailBounceJob {
   diagnostic: string | null;
 }
 
-/** Rings the agent who accepted a call, to bridge them to the caller. */
+/** A call's contact: ring the agent who accepted it (bridge), or take the caller back to hold (requeued). */
 export interface BridgeCallJob {
   contactId: string;
 }
@@ -90,6 +90,7 @@ export interface JobPayloads {
   'inbound.email-bounce': EmailBounceJob;
   'outbound.deliver': DeliverMessageJob;
   'voice.bridge': BridgeCallJob;
+  'voice.requeued': BridgeCallJob;
 }
 export type JobName = keyof JobPayloads;
 
@@ -100,4 +101,5 @@ export const JOB_QUEUE: { [N in JobName]: QueueName } = {
   'inbound.email-bounce': QueueName.Inbound,
   'outbound.deliver': QueueName.Outbound,
   'voice.bridge': QueueName.Outbound,
+  'voice.requeued': QueueName.Outbound,
 };

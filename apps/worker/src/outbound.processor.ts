@@ -12,10 +12,14 @@ import { ResilientWorkerHost } from './worker-errors';
 /** Replies to customers on SMS and email, sent through each channel's provider, retried with backoff; and agents rung for the calls they took. */
 @Processor(QueueName.Outbound)
 export class OutboundProcessor extends ResilientWorkerHost implements OnApplicationBootstrap {
-  readonly handlers: JobHandlers<'outbound.deliver' | 'voice.bridge'> = {
+  readonly handlers: JobHandlers<'outbound.deliver' | 'voice.bridge' | 'voice.requeued'> = {
     'outbound.deliver': async ({ messageId }, run) => ({ outcome: await this.outbound.deliver(messageId, run) }),
     'voice.bridge': async ({ contactId }) => {
       await this.voice.bridge(contactId);
+      return { contactId };
+    },
+    'voice.requeued': async ({ contactId }) => {
+      await this.voice.backToQueue(contactId);
       return { contactId };
     },
   };

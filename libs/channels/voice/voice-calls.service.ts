@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import twilio from 'twilio';
 import type { ResolvedConfig } from '@cc/config';
 import { DomainError, ErrorCode } from '@cc/shared';
-import { InjectConfig } from '@cc/platform';
+import { InjectConfig, updateReturning } from '@cc/platform';
 import { toE164 } from '@cc/customers';
 import { InboundService, inboundExternalId, recordContactEvent } from '@cc/contacts';
 import { ContactLifecycleService, QueuesService } from '@cc/routing';
@@ -21,6 +21,9 @@ export const VOICE_PATHS = {
   agentStatus: '/channels/twilio/voice/agent-status',
   status: '/channels/twilio/voice/status',
   voicemail: '/channels/twilio/voice/voicemail',
+  callback: '/channels/twilio/voice/callback',
+  callbackStatus: '/channels/twilio/voice/callback-status',
+  recording: '/channels/twilio/voice/recording',
   transcription: '/channels/twilio/voice/transcription',
 } as const;
 
@@ -36,7 +39,11 @@ interface CallRow {
   to_number: string;
   agent_id: string | null;
   agent_call_sid: string | null;
+  previous_agent_call_sid: string | null;
   bridged_at: Date | null;
+  callback_requested: boolean;
+  callback_attempts: number;
+  callback_call_sid: string | null;
   on_hold: boolean;
   hold_started_at: Date | null;
   hold_seconds: number;
@@ -111,45 +118,85 @@ export class VoiceCallsService {
     return this.choose(call, menu.default ?? { queue: this.config.voice.defaultQueue });
   }
 
-  /** The caller's hold loop: their place in the queue and music, until an agent is on the line. */
+  /**
+   * The caller's hold loop: their place in the queue, the estimated wait and music, until an agent is
+   * on the line. Pressing * during it asks for a call back instead, keeping their place.
+   */
   async waitTwiml(contactId: string): Promise<string> {
     const [c] = await this.db.query(
-      `SELECT c.state, c.queue_id, c.queued_at, v.bridged_at, v.agent_call_sid,
-              (SELECT count(*)::int FROM contacts w WHERE w.queue_id = c.queue_id AND w.state = 'queued' AND w.queued_at <= c.queued_at) AS position
+      `SELECT c.state, c.queue_id, c.queued_at, v.bridged_at, v.callback_requested,
+              (SELECT count(*)::int FROM contacts w WHERE w.queue_id = c.queue_id AND w.state = 'queued' AND w.queued_at <= c.queued_at) AS position,
+              (SELECT count(*)::int FROM contacts a WHERE a.queue_id = c.queue_id AND a.answered_at > now() - interval '15 minutes') AS recently_answered
          FROM contacts c JOIN voice_calls v ON v.contact_id = c.id WHERE c.id = $1`,
       [contactId],
     );
     const r = new twilio.twiml.VoiceResponse();
-    if (!c || c.state === 'closed' || c.state === 'abandoned' || c.state === 'wrap_up') {
+    if (!c || c.callback_requested || ['closed', 'abandoned', 'wrap_up'].includes(c.state)) {
       r.hangup();
       return r.toString();
     }
     if (c.state === 'active' && c.bridged_at) return this.joinTwiml(contactId);
-    if (c.state === 'queued' && c.position > 0) r.say(`You are number ${c.position} in the queue.`);
-    r.play(this.config.voice.holdMusicUrl);
+    const g = r.gather({ numDigits: 1, timeout: 1, action: this.url(`${VOICE_PATHS.callback}?contactId=${contactId}`), method: 'POST' });
+    if (c.state === 'queued' && c.position > 0) {
+      g.say(`You are number ${c.position} in the queue.`);
+      // the recent pace of the queue: answers in the last 15 minutes
+      if (c.recently_answered >= 2) g.say(`Your estimated wait is about ${Math.max(1, Math.round((c.position * 15) / c.recently_answered))} minutes.`);
+      g.say('To keep your place and be called back, press star.');
+    }
+    g.play(this.config.voice.holdMusicUrl);
     r.redirect({ method: 'POST' }, this.url(`${VOICE_PATHS.wait}?contactId=${contactId}`));
     return r.toString();
   }
 
-  /** The caller (or the agent) into the contact's conference; the call ends when the caller leaves it. */
-  joinTwiml(contactId: string, leg: 'caller' | 'agent' = 'caller'): string {
+  /** A key pressed while waiting: * keeps the caller's place and ends the call; they will be called back. */
+  async callbackChoice(contactId: string, fields: Record<string, string>): Promise<string> {
+    const r = new twilio.twiml.VoiceResponse();
+    if (fields.Digits !== '*') {
+      r.redirect({ method: 'POST' }, this.url(`${VOICE_PATHS.wait}?contactId=${contactId}`));
+      return r.toString();
+    }
+    const [marked] = await updateReturning(
+      this.db,
+      `UPDATE voice_calls v SET callback_requested = true FROM contacts c
+        WHERE v.contact_id = $1 AND c.id = v.contact_id AND c.state IN ('queued', 'offered') AND NOT v.callback_requested RETURNING v.call_sid`,
+      [contactId],
+    );
+    if (marked) await this.event(contactId, 'callback_requested', {});
+    r.say('Thank you. You keep your place in the queue, and we will call you back at this number.');
+    r.hangup();
+    return r.toString();
+  }
+
+  /** The caller (or the agent) into the contact's conference; recorded if the queue records calls. */
+  async joinTwiml(contactId: string, leg: 'caller' | 'agent' = 'caller'): Promise<string> {
+    const [q] = await this.db.query(`SELECT q.record_calls FROM contacts c JOIN queues q ON q.id = c.queue_id WHERE c.id = $1`, [contactId]);
     const r = new twilio.twiml.VoiceResponse();
     r.dial().conference(
-      { startConferenceOnEnter: true, endConferenceOnExit: true, beep: 'false', waitUrl: this.config.voice.holdMusicUrl },
+      {
+        startConferenceOnEnter: true,
+        // the call ends when the customer or the agent hangs up; a transfer moves the customer out first
+        endConferenceOnExit: true,
+        beep: 'false',
+        waitUrl: this.config.voice.holdMusicUrl,
+        ...(q?.record_calls && leg === 'caller'
+          ? { record: 'record-from-start', recordingStatusCallback: this.url(`${VOICE_PATHS.recording}?contactId=${contactId}`), recordingStatusCallbackEvent: ['completed'] }
+          : {}),
+      },
       conferenceName(contactId),
     );
     if (leg === 'caller') r.hangup();
     return r.toString();
   }
 
-  /** An agent accepted the call: ring their phone; when they answer, both legs meet. */
+  /** An agent accepted the call: ring their phone; when they answer, they meet the customer. */
   async bridge(contactId: string): Promise<void> {
     const [row] = await this.db.query(
-      `SELECT v.call_sid, v.to_number, c.agent_id, c.state, a.voice_endpoint
+      `SELECT v.call_sid, v.to_number, v.agent_call_sid, v.bridged_at, v.ended_at, v.callback_requested, c.agent_id, c.state, a.voice_endpoint
          FROM voice_calls v JOIN contacts c ON c.id = v.contact_id LEFT JOIN agents a ON a.user_id = c.agent_id WHERE v.contact_id = $1`,
       [contactId],
     );
-    if (!row || row.state !== 'active' || !row.agent_id) return;
+    // a caller who hung up while the offer was out cannot be bridged (unless they asked to be called back)
+    if (!row || row.state !== 'active' || !row.agent_id || (row.ended_at && !row.callback_requested)) return;
     if (!row.voice_endpoint) {
       this.logger.warn(`agent ${row.agent_id} has no voice endpoint: call ${row.call_sid} goes back to the queue`);
       await this.agentUnreachable(contactId, row.agent_id, 'no_voice_endpoint');
@@ -163,22 +210,49 @@ export class VoiceCallsService {
       statusCallbackEvent: ['answered', 'completed'],
       timeout: this.config.voice.agentRingSeconds,
     });
-    await this.db.query(`UPDATE voice_calls SET agent_id = $2, agent_call_sid = $3 WHERE contact_id = $1`, [contactId, row.agent_id, leg.sid]);
+    // a warm transfer: the first agent's leg stays until the second agent answers
+    await this.db.query(
+      `UPDATE voice_calls SET agent_id = $2, agent_call_sid = $3, agent_rung_at = now(),
+              previous_agent_call_sid = CASE WHEN bridged_at IS NOT NULL THEN agent_call_sid END
+        WHERE contact_id = $1`,
+      [contactId, row.agent_id, leg.sid],
+    );
   }
 
-  /** The agent answered their phone: they join the conference, and the caller is moved into it from hold. */
+  /**
+   * The agent answered their phone: they join the conference. A waiting caller is moved into it; a
+   * caller who asked to be called back is called now; a previous agent (warm transfer) leaves.
+   */
   async agentAnswered(contactId: string, agentCallSid: string): Promise<string> {
     const call = await this.callOfContact(contactId);
-    if (!call || call.agent_call_sid !== agentCallSid || call.ended_at) {
+    if (!call || call.agent_call_sid !== agentCallSid || (call.ended_at && !call.callback_requested)) {
       const r = new twilio.twiml.VoiceResponse();
       r.say('This call has ended.');
       r.hangup();
       return r.toString();
     }
-    await this.db.query(`UPDATE voice_calls SET bridged_at = COALESCE(bridged_at, now()) WHERE contact_id = $1`, [contactId]);
-    await this.twilio.api().calls(call.call_sid).update({ url: this.url(`${VOICE_PATHS.join}?contactId=${contactId}`), method: 'POST' });
+    const api = this.twilio.api();
+    const firstBridge = !call.bridged_at;
+    await this.db.query(`UPDATE voice_calls SET bridged_at = COALESCE(bridged_at, now()), previous_agent_call_sid = NULL WHERE contact_id = $1`, [contactId]);
+    if (call.callback_requested && firstBridge) await this.placeCallback(contactId);
+    else if (firstBridge) await api.calls(call.call_sid).update({ url: this.url(`${VOICE_PATHS.join}?contactId=${contactId}`), method: 'POST' });
+    if (call.previous_agent_call_sid) await api.calls(call.previous_agent_call_sid).update({ status: 'completed' });
     await this.event(contactId, 'call_bridged', { agentId: call.agent_id, agentCallSid });
     return this.joinTwiml(contactId, 'agent');
+  }
+
+  /**
+   * The contact went back to a queue (cold transfer, requeue): a customer on the line leaves the
+   * conference for the hold loop, and the agent's leg is hung up. The customer is never dropped.
+   */
+  async backToQueue(contactId: string): Promise<void> {
+    const call = await this.callOfContact(contactId);
+    if (!call || !call.bridged_at || call.ended_at) return;
+    const api = this.twilio.api();
+    await api.calls(call.callback_call_sid ?? call.call_sid).update({ url: this.url(`${VOICE_PATHS.wait}?contactId=${contactId}`), method: 'POST' });
+    if (call.agent_call_sid) await api.calls(call.agent_call_sid).update({ status: 'completed' });
+    await this.db.query(`UPDATE voice_calls SET agent_id = NULL, agent_call_sid = NULL, bridged_at = NULL, agent_rung_at = NULL WHERE contact_id = $1`, [contactId]);
+    await this.event(contactId, 'call_returned_to_queue', { agentId: call.agent_id });
   }
 
   /** The agent's leg ended: unanswered before the bridge, the call goes back to the queue and the offer counts as missed. */
@@ -189,32 +263,87 @@ export class VoiceCallsService {
     if (!call.bridged_at && call.agent_id) await this.agentUnreachable(contactId, call.agent_id, status);
   }
 
+  /** A call back to the customer ended: unanswered, it is tried again up to the limit, then given up. */
+  async callbackLegStatus(contactId: string, fields: Record<string, string>): Promise<void> {
+    const status = fields.CallStatus ?? '';
+    const call = await this.callOfContact(contactId);
+    if (!call || call.callback_call_sid !== fields.CallSid || !ENDED.includes(status)) return;
+    await this.event(contactId, 'callback_leg_ended', { attempt: call.callback_attempts, callStatus: status });
+    if (status !== 'completed' && call.callback_attempts < this.config.voice.callbackAttempts) {
+      await this.placeCallback(contactId);
+      return;
+    }
+    if (status !== 'completed') {
+      await this.event(contactId, 'callback_failed', { attempts: call.callback_attempts });
+      if (call.agent_call_sid) await this.twilio.api().calls(call.agent_call_sid).update({ status: 'completed' });
+    }
+    await this.endCall(call.call_sid, status, true);
+  }
+
   /** The caller's leg changed: when it ended, the contact is abandoned (still waiting) or left to its agent to wrap up. */
   async callerStatus(fields: Record<string, string>): Promise<void> {
     const status = fields.CallStatus ?? '';
     if (!ENDED.includes(status)) return;
-    const [call]: (CallRow & { state: string | null })[] = await this.db.query(
-      `UPDATE voice_calls v SET status = $2, ended_at = COALESCE(ended_at, now()),
+    const call = await this.call(requireField(fields, 'CallSid'));
+    // a caller who asked to be called back hung up on purpose: the contact keeps its place
+    if (call.callback_requested) return;
+    await this.endCall(call.call_sid, status, false);
+  }
+
+  private async endCall(callSid: string, status: string, viaCallback: boolean): Promise<void> {
+    const [call] = await updateReturning<CallRow>(
+      this.db,
+      `UPDATE voice_calls SET status = $2, ended_at = COALESCE(ended_at, now()),
               hold_seconds = hold_seconds + CASE WHEN on_hold THEN extract(epoch FROM now() - hold_started_at)::int ELSE 0 END, on_hold = false
-        WHERE call_sid = $1 AND ended_at IS NULL
-       RETURNING v.*, (SELECT state FROM contacts WHERE id = v.contact_id) AS state`,
-      [requireField(fields, 'CallSid'), status],
-    ).then((r) => r[0]);
+        WHERE call_sid = $1 AND ended_at IS NULL RETURNING *`,
+      [callSid, status],
+    );
     if (!call?.contact_id) return;
     const [times] = await this.db.query(
       `SELECT extract(epoch FROM COALESCE(v.bridged_at, v.ended_at) - c.created_at)::int AS wait_seconds,
+              COALESCE(extract(epoch FROM v.bridged_at - v.agent_rung_at)::int, 0) AS ring_seconds,
               CASE WHEN v.bridged_at IS NULL THEN 0 ELSE extract(epoch FROM v.ended_at - v.bridged_at)::int - v.hold_seconds END AS talk_seconds,
               v.hold_seconds
          FROM voice_calls v JOIN contacts c ON c.id = v.contact_id WHERE v.call_sid = $1`,
-      [call.call_sid],
+      [callSid],
     );
     await this.event(call.contact_id, 'call_ended', {
       callStatus: status,
+      viaCallback,
       waitSeconds: times.wait_seconds,
+      ringSeconds: times.ring_seconds,
       talkSeconds: times.talk_seconds,
       holdSeconds: times.hold_seconds,
     });
     await this.lifecycle.customerLeft('voice', call.from_number);
+  }
+
+  /** The recording of a call, when the provider has it: kept on the call and in the contact's log. */
+  async recording(contactId: string, fields: Record<string, string>): Promise<void> {
+    const url = requireField(fields, 'RecordingUrl');
+    const [updated] = await updateReturning(this.db, `UPDATE voice_calls SET recording_url = $2 WHERE contact_id = $1 AND recording_url IS NULL RETURNING call_sid`, [
+      contactId,
+      url,
+    ]);
+    if (updated) await this.event(contactId, 'call_recorded', { recordingUrl: url, recordingSid: fields.RecordingSid ?? null });
+  }
+
+  private async placeCallback(contactId: string): Promise<void> {
+    const [call] = await updateReturning<CallRow>(
+      this.db,
+      `UPDATE voice_calls SET callback_attempts = callback_attempts + 1 WHERE contact_id = $1 RETURNING *`,
+      [contactId],
+    );
+    const leg = await this.twilio.api().calls.create({
+      to: call.from_number,
+      from: call.to_number,
+      url: this.url(`${VOICE_PATHS.join}?contactId=${contactId}`),
+      statusCallback: this.url(`${VOICE_PATHS.callbackStatus}?contactId=${contactId}`),
+      statusCallbackEvent: ['completed'],
+      timeout: 30,
+    });
+    await this.db.query(`UPDATE voice_calls SET callback_call_sid = $2 WHERE contact_id = $1`, [contactId, leg.sid]);
+    await this.event(contactId, 'callback_attempt', { attempt: call.callback_attempts, callSid: leg.sid });
   }
 
   /** The agent puts the caller on hold (music) or takes them back into the conversation. */

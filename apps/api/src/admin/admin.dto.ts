@@ -191,6 +191,7 @@ export class CreateQueueDto {
   @IsOptional()
   @IsBoolean()
   serviceLevelPausesWhenClosed?: boolean;
+  @ApiPropertyOptional({ default: false, description: 'record the calls answered in this queue' }) @IsOptional() @IsBoolean() recordCalls?: boolean;
 }
 
 export class UpdateQueueDto extends PartialType(CreateQueueDto) {

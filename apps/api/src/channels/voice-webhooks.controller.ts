@@ -40,7 +40,7 @@ export class VoiceWebhooksController {
   @Post('join')
   @HttpCode(200)
   join(@Req() req: Request, @Res({ passthrough: true }) res: Response, @Body() fields: Record<string, string>, @Query('contactId') contactId: string, @Headers('x-twilio-signature') sig?: string) {
-    return this.twiml(req, res, fields, sig, async () => this.voice.joinTwiml(contactId));
+    return this.twiml(req, res, fields, sig, () => this.voice.joinTwiml(contactId));
   }
 
   @Post('agent')
@@ -53,6 +53,27 @@ export class VoiceWebhooksController {
   @HttpCode(200)
   voicemail(@Req() req: Request, @Res({ passthrough: true }) res: Response, @Body() fields: Record<string, string>, @Query('queue') queue: string, @Headers('x-twilio-signature') sig?: string) {
     return this.twiml(req, res, fields, sig, () => this.voice.voicemail(fields, queue));
+  }
+
+  /** A key pressed while waiting (the hold loop's Gather). */
+  @Post('callback')
+  @HttpCode(200)
+  callback(@Req() req: Request, @Res({ passthrough: true }) res: Response, @Body() fields: Record<string, string>, @Query('contactId') contactId: string, @Headers('x-twilio-signature') sig?: string) {
+    return this.twiml(req, res, fields, sig, () => this.voice.callbackChoice(contactId, fields));
+  }
+
+  @Post('callback-status')
+  @HttpCode(204)
+  async callbackStatus(@Req() req: Request, @Body() fields: Record<string, string>, @Query('contactId') contactId: string, @Headers('x-twilio-signature') sig?: string) {
+    this.voice.verify(sig, req.originalUrl, fields ?? {});
+    await this.voice.callbackLegStatus(contactId, fields);
+  }
+
+  @Post('recording')
+  @HttpCode(204)
+  async recording(@Req() req: Request, @Body() fields: Record<string, string>, @Query('contactId') contactId: string, @Headers('x-twilio-signature') sig?: string) {
+    this.voice.verify(sig, req.originalUrl, fields ?? {});
+    await this.voice.recording(contactId, fields);
   }
 
   @Post('agent-status')
