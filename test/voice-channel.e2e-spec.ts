@@ -3,6 +3,7 @@ import { startApp, type TestApp } from './support/app';
 import { type AgentClient, connectAgent, eventually, login, waitForEvent } from './support/clients';
 import { FakeTwilioRest, TWILIO_TEST_ACCOUNT, twilioSid, twilioSignature } from './support/fake-twilio';
 import { parseTwiml, type Verb } from './support/twiml';
+import { closedNowCalendar } from './support/hours-calendars';
 
 const PUBLIC_URL = 'https://cc.example.test';
 const OUR_NUMBER = '+14155550100';
@@ -378,6 +379,63 @@ describe('the voice channel (Twilio Programmable Voice)', () => {
     } finally {
       await request(t.url).patch(`/admin/queues/${support.id}`).set('Authorization', `Bearer ${admin}`).send({ recordCalls: false }).expect(200);
     }
+  });
+
+  describe('after hours', () => {
+    let supportId: string;
+    beforeAll(async () => {
+      const cal = await request(t.url)
+        .post('/admin/calendars')
+        .set('Authorization', `Bearer ${admin}`)
+        .send({ name: 'Voice closed', definition: closedNowCalendar().definition })
+        .expect(201);
+      supportId = (await request(t.url).get('/admin/queues').set('Authorization', `Bearer ${admin}`).expect(200)).body.find((q: any) => q.name === 'Support').id;
+      await request(t.url)
+        .patch(`/admin/queues/${supportId}`)
+        .set('Authorization', `Bearer ${admin}`)
+        .send({ calendarId: cal.body.id, afterHoursMessage: 'We are closed. We are back {opening}.' })
+        .expect(200);
+    });
+    afterAll(async () => {
+      await request(t.url).patch(`/admin/queues/${supportId}`).set('Authorization', `Bearer ${admin}`).send({ calendarId: null, afterHours: {}, afterHoursMessage: null }).expect(200);
+    });
+
+    async function closedRule(action: string) {
+      await request(t.url).patch(`/admin/queues/${supportId}`).set('Authorization', `Bearer ${admin}`).send({ afterHours: { voice: { action } } }).expect(200);
+    }
+
+    it('asks a caller for a voicemail when the queue is closed; the message joins their call, which waits for the opening', async () => {
+      await closedRule('voicemail');
+      const from = '+14155550141';
+      const { callSid, contactId } = await callIntoSupport(from);
+      const redirect = await eventually(async () => fake.callUpdates.find((u) => u.callSid === callSid && u.form.Twiml), 15_000, 'the caller redirected');
+      const verbs = parseTwiml(redirect.form.Twiml);
+      expect(verbs.map((v) => v.name)).toEqual(['Say', 'Say', 'Record']);
+      expect(verbs[0].text).toMatch(/^We are closed\. We are back .+\.$/);
+      expect(verbs[2].attrs.action).toBe(`${PUBLIC_URL}/channels/twilio/voice/voicemail?queue=Support`);
+      const recordingUrl = `https://api.twilio.com/2010-04-01/Accounts/${TWILIO_TEST_ACCOUNT.sid}/Recordings/RE${'c'.repeat(32)}`;
+      await twiml('/channels/twilio/voice/voicemail?queue=Support', { ...callFields(callSid, from), RecordingUrl: recordingUrl, RecordingDuration: '7' });
+      await post('/channels/twilio/voice/status', { ...callFields(callSid, from), CallStatus: 'completed' }).expect(204);
+      const { rows } = await t.db.query(
+        `SELECT c.id, c.state, m.body, a.url FROM contacts c JOIN messages m ON m.contact_id = c.id LEFT JOIN message_attachments a ON a.message_id = m.id
+          WHERE c.channel = 'voice' AND c.address = $1 AND m.body LIKE 'Voicemail%'`,
+        [from],
+      );
+      expect(rows).toEqual([{ id: contactId, state: 'queued', body: 'Voicemail (7 s)', url: `${recordingUrl}.mp3` }]);
+      await t.db.query(`UPDATE contacts SET state = 'abandoned', closed_at = now() WHERE id = $1`, [contactId]);
+    });
+
+    it('offers a closed queue\'s caller a call back instead, keeping their place', async () => {
+      await closedRule('callback');
+      const from = '+14155550142';
+      const { callSid, contactId } = await callIntoSupport(from);
+      const redirect = await eventually(async () => fake.callUpdates.find((u) => u.callSid === callSid && u.form.Twiml), 15_000, 'the caller redirected');
+      expect(parseTwiml(redirect.form.Twiml).map((v) => v.name)).toEqual(['Say', 'Say', 'Hangup']);
+      await post('/channels/twilio/voice/status', { ...callFields(callSid, from), CallStatus: 'completed' }).expect(204);
+      expect((await t.db.query(`SELECT state FROM contacts WHERE id = $1`, [contactId])).rows[0].state).toBe('queued');
+      expect((await call(contactId)).callback_requested).toBe(true);
+      await t.db.query(`UPDATE contacts SET state = 'abandoned', closed_at = now() WHERE id = $1`, [contactId]);
+    });
   });
 
   it("puts the call in the caller's timeline next to their other contacts", async () => {

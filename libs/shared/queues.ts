@@ -68,6 +68,13 @@ export interface BridgeCallJob {
   contactId: string;
 }
 
+/** A waiting caller whose queue is closed (or who reached an after-hours step): told so, then voicemail or a call back. */
+export interface VoiceAfterHoursJob {
+  contactId: string;
+  text: string | null;
+  action: 'voicemail' | 'callback';
+}
+
 /** Sends one stored outbound message (SMS or email) through its channel's provider. */
 export interface DeliverMessageJob {
   messageId: string;
@@ -91,6 +98,7 @@ export interface JobPayloads {
   'outbound.deliver': DeliverMessageJob;
   'voice.bridge': BridgeCallJob;
   'voice.requeued': BridgeCallJob;
+  'voice.after-hours': VoiceAfterHoursJob;
 }
 export type JobName = keyof JobPayloads;
 
@@ -102,4 +110,5 @@ export const JOB_QUEUE: { [N in JobName]: QueueName } = {
   'outbound.deliver': QueueName.Outbound,
   'voice.bridge': QueueName.Outbound,
   'voice.requeued': QueueName.Outbound,
+  'voice.after-hours': QueueName.Outbound,
 };

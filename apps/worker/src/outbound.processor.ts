@@ -12,7 +12,7 @@ import { ResilientWorkerHost } from './worker-errors';
 /** Replies to customers on SMS and email, sent through each channel's provider, retried with backoff; and agents rung for the calls they took. */
 @Processor(QueueName.Outbound)
 export class OutboundProcessor extends ResilientWorkerHost implements OnApplicationBootstrap {
-  readonly handlers: JobHandlers<'outbound.deliver' | 'voice.bridge' | 'voice.requeued'> = {
+  readonly handlers: JobHandlers<'outbound.deliver' | 'voice.bridge' | 'voice.requeued' | 'voice.after-hours'> = {
     'outbound.deliver': async ({ messageId }, run) => ({ outcome: await this.outbound.deliver(messageId, run) }),
     'voice.bridge': async ({ contactId }) => {
       await this.voice.bridge(contactId);
@@ -21,6 +21,10 @@ export class OutboundProcessor extends ResilientWorkerHost implements OnApplicat
     'voice.requeued': async ({ contactId }) => {
       await this.voice.backToQueue(contactId);
       return { contactId };
+    },
+    'voice.after-hours': async ({ contactId, text, action }) => {
+      await this.voice.afterHours(contactId, text, action);
+      return { contactId, action };
     },
   };
 

@@ -44,6 +44,7 @@ interface CallRow {
   callback_requested: boolean;
   callback_attempts: number;
   callback_call_sid: string | null;
+  voicemail_left: boolean;
   on_hold: boolean;
   hold_started_at: Date | null;
   hold_seconds: number;
@@ -285,8 +286,8 @@ export class VoiceCallsService {
     const status = fields.CallStatus ?? '';
     if (!ENDED.includes(status)) return;
     const call = await this.call(requireField(fields, 'CallSid'));
-    // a caller who asked to be called back hung up on purpose: the contact keeps its place
-    if (call.callback_requested) return;
+    // a caller who asked to be called back, or left a message on their contact, hung up on purpose: it keeps its place
+    if (call.callback_requested || call.voicemail_left) return;
     await this.endCall(call.call_sid, status, false);
   }
 
@@ -376,6 +377,8 @@ export class VoiceCallsService {
    */
   async voicemail(fields: Record<string, string>, queueName: string): Promise<string> {
     const call = await this.call(requireField(fields, 'CallSid'));
+    // left on the call's own waiting contact (after hours) it joins that contact, which keeps its place
+    if (call.contact_id) await this.db.query(`UPDATE voice_calls SET voicemail_left = true WHERE call_sid = $1`, [call.call_sid]);
     const recordingUrl = requireField(fields, 'RecordingUrl');
     const seconds = Number(fields.RecordingDuration ?? 0);
     const r = new twilio.twiml.VoiceResponse();
@@ -395,6 +398,38 @@ export class VoiceCallsService {
     }
     r.hangup();
     return r.toString();
+  }
+
+  /**
+   * A waiting caller meets the queue's after-hours rule for voice: they hear the queue's message,
+   * then are asked for a voicemail (it joins their contact, which waits for the opening) or promised
+   * a call back (their contact keeps its place and the call ends).
+   */
+  async afterHours(contactId: string, text: string | null, action: 'voicemail' | 'callback'): Promise<void> {
+    const call = await this.callOfContact(contactId);
+    if (!call || call.ended_at || call.bridged_at || call.callback_requested) return;
+    const [contact] = await this.db.query(`SELECT q.name AS queue FROM contacts c JOIN queues q ON q.id = c.queue_id WHERE c.id = $1 AND c.state = 'queued'`, [contactId]);
+    if (!contact) return;
+    const r = new twilio.twiml.VoiceResponse();
+    if (text) r.say(text);
+    if (action === 'voicemail') {
+      r.say('Please leave your message after the tone. Press the hash key or hang up when you are done.');
+      r.record({
+        action: this.url(`${VOICE_PATHS.voicemail}?queue=${encodeURIComponent(contact.queue)}`),
+        method: 'POST',
+        maxLength: 300,
+        finishOnKey: '#',
+        playBeep: true,
+        transcribe: true,
+        transcribeCallback: this.url(VOICE_PATHS.transcription),
+      });
+    } else {
+      await this.db.query(`UPDATE voice_calls SET callback_requested = true WHERE call_sid = $1`, [call.call_sid]);
+      r.say('You keep your place, and we will call you back at this number. Goodbye.');
+      r.hangup();
+    }
+    await this.twilio.api().calls(call.call_sid).update({ twiml: r.toString() });
+    await this.event(contactId, action === 'voicemail' ? 'voicemail_offered' : 'callback_requested', { reason: 'after_hours' });
   }
 
   /** The provider's transcript of a voicemail: added to its message. */

@@ -5,7 +5,7 @@ import { Client, type Notification } from 'pg';
 import { DataSource } from 'typeorm';
 import type { ResolvedConfig } from '@cc/config';
 import { type Channel, type RoutingSignal, routingChannel } from '@cc/shared';
-import { InjectConfig, RealtimeService } from '@cc/platform';
+import { InjectConfig, JobsService, RealtimeService } from '@cc/platform';
 import { ContactLifecycleService } from '../contact-lifecycle.service';
 import { OfferViewsService } from '../offer-views.service';
 import { CustomerChannelService } from '../customer-channel.service';
@@ -78,6 +78,7 @@ export class RoutingLeaderService implements OnApplicationBootstrap, OnModuleDes
     private readonly lifecycle: ContactLifecycleService,
     private readonly realtime: RealtimeService,
     private readonly customers: CustomerChannelService,
+    private readonly jobs: JobsService,
   ) {
     this.store = new RoutingStore(config.reofferCooldownMs, config.transferWindowMs);
   }
@@ -425,6 +426,13 @@ export class RoutingLeaderService implements OnApplicationBootstrap, OnModuleDes
         }),
       ),
     );
+    // a waiting caller is asked for a voicemail or offered a call back, by the queue's rule for voice
+    for (const d of due) {
+      const action = d.item.channel === 'voice' ? d.queue.afterHours.voice?.action : undefined;
+      if (action === 'voicemail' || action === 'callback') {
+        await this.jobs.enqueue('voice.after-hours', { contactId: d.item.contactId, text: this.afterHoursText(d.queue, now), action });
+      }
+    }
     // follow-the-sun: to a queue that is open now; otherwise the contact waits where it is
     const moves = due
       .filter((d) => d.closed)

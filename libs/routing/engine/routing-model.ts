@@ -28,12 +28,14 @@ export interface QueuePolicy {
 }
 
 /**
- * What a contact arriving while its queue is closed does after the automatic reply: wait in the
- * queue until it opens, or move to another queue if that one is open now (follow-the-sun; if it is
- * closed too, the contact waits where it is).
+ * What a contact arriving while its queue is closed (or reaching an after-hours step) does after the
+ * automatic reply: wait in the queue until it opens, or move to another queue if that one is open now
+ * (follow-the-sun; if it is closed too, the contact waits where it is); a caller may instead be asked
+ * for a voicemail or offered a call back.
  */
 export interface AfterHoursRule {
-  action: 'wait' | 'overflow';
+  /** voice only: voicemail (the caller is asked to leave a message) or callback (their place is kept, they are called back) */
+  action: 'wait' | 'overflow' | 'voicemail' | 'callback';
   overflowQueueId?: string;
 }
 export type AfterHoursPolicy = Partial<Record<Channel, AfterHoursRule>>;

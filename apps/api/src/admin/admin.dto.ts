@@ -134,12 +134,23 @@ export class AfterHoursRuleDto {
   overflowQueueId?: string;
 }
 
+/** For calls, two more: ask for a voicemail, or keep the caller's place and call them back. */
+export class VoiceAfterHoursRuleDto {
+  @ApiProperty({ enum: ['wait', 'overflow', 'voicemail', 'callback'] })
+  @IsIn(['wait', 'overflow', 'voicemail', 'callback'])
+  action: 'wait' | 'overflow' | 'voicemail' | 'callback';
+  @ApiPropertyOptional({ description: 'with overflow: the queue to move to when it is open now' })
+  @ValidateIf((r: VoiceAfterHoursRuleDto) => r.action === 'overflow')
+  @IsUUID()
+  overflowQueueId?: string;
+}
+
 /** Per channel: what a contact arriving while the queue is closed does after the automatic reply (default: wait). */
 export class AfterHoursPolicyDto {
   @ApiPropertyOptional({ type: AfterHoursRuleDto }) @IsOptional() @ValidateNested() @Type(() => AfterHoursRuleDto) chat?: AfterHoursRuleDto;
   @ApiPropertyOptional({ type: AfterHoursRuleDto }) @IsOptional() @ValidateNested() @Type(() => AfterHoursRuleDto) sms?: AfterHoursRuleDto;
   @ApiPropertyOptional({ type: AfterHoursRuleDto }) @IsOptional() @ValidateNested() @Type(() => AfterHoursRuleDto) email?: AfterHoursRuleDto;
-  @ApiPropertyOptional({ type: AfterHoursRuleDto }) @IsOptional() @ValidateNested() @Type(() => AfterHoursRuleDto) voice?: AfterHoursRuleDto;
+  @ApiPropertyOptional({ type: () => VoiceAfterHoursRuleDto }) @IsOptional() @ValidateNested() @Type(() => VoiceAfterHoursRuleDto) voice?: VoiceAfterHoursRuleDto;
 }
 
 export class CreateQueueDto {

@@ -38,6 +38,8 @@ export class Voice1795900600000 implements MigrationInterface {
         callback_requested boolean NOT NULL DEFAULT false,
         callback_attempts integer NOT NULL DEFAULT 0,
         callback_call_sid text,
+        -- the caller left a voicemail on their waiting contact (after hours): hanging up is not abandoning
+        voicemail_left boolean NOT NULL DEFAULT false,
         created_at timestamptz NOT NULL DEFAULT now()
       );
 
