@@ -153,12 +153,19 @@ describe('the voice channel (Twilio Programmable Voice)', () => {
     expect(await alice.ack('call:hold', { contactId, hold: false })).toEqual({ ok: true });
     expect(fake.callUpdates.filter((u) => u.callSid === callSid).at(-1)!.form.Url).toBe(`${PUBLIC_URL}/channels/twilio/voice/join?contactId=${contactId}`);
 
-    // the caller hangs up: the call is over, the agent is told and wraps up; the times are on the contact
+    // the caller hangs up: the call is over, the agent is told and wraps up; the times are on the contact.
+    // (the call's moments are set back to known values, so the arithmetic can be checked to the second:
+    // arrived 90 s ago, agent rung 65 s ago, bridged 60 s ago, 10 s of it on hold)
+    await t.db.query(`UPDATE contacts SET created_at = now() - interval '90 seconds' WHERE id = $1`, [contactId]);
+    await t.db.query(
+      `UPDATE voice_calls SET agent_rung_at = now() - interval '65 seconds', bridged_at = now() - interval '60 seconds', hold_seconds = 10 WHERE contact_id = $1`,
+      [contactId],
+    );
     const told = waitForEvent(alice.socket, 'contact:state', (e) => e.contactId === contactId && e.reason === 'customer_left');
     await post('/channels/twilio/voice/status', { ...callFields(callSid, from), CallStatus: 'completed', CallDuration: '42' }).expect(204);
     await told;
     const ended = (await events(contactId)).find((e) => e.type === 'call_ended')!;
-    expect(ended.data).toMatchObject({ callStatus: 'completed', waitSeconds: expect.any(Number), talkSeconds: expect.any(Number), holdSeconds: expect.any(Number) });
+    expect(ended.data).toEqual({ callStatus: 'completed', viaCallback: false, waitSeconds: 30, ringSeconds: 5, talkSeconds: 50, holdSeconds: 10 });
     expect((await events(contactId)).map((e) => e.type)).toEqual(expect.arrayContaining(['queued', 'offered', 'accepted', 'call_bridged', 'call_held', 'call_resumed', 'call_ended']));
     // a replayed status callback changes nothing
     await post('/channels/twilio/voice/status', { ...callFields(callSid, from), CallStatus: 'completed' }).expect(204);
@@ -423,6 +430,32 @@ describe('the voice channel (Twilio Programmable Voice)', () => {
       );
       expect(rows).toEqual([{ id: contactId, state: 'queued', body: 'Voicemail (7 s)', url: `${recordingUrl}.mp3` }]);
       await t.db.query(`UPDATE contacts SET state = 'abandoned', closed_at = now() WHERE id = $1`, [contactId]);
+    });
+
+    it('asks for a voicemail at a queue step (maximum wait), like after hours', async () => {
+      const sales = (await request(t.url).get('/admin/queues').set('Authorization', `Bearer ${admin}`).expect(200)).body.find((q: any) => q.name === 'Sales');
+      await request(t.url)
+        .patch(`/admin/queues/${sales.id}`)
+        .set('Authorization', `Bearer ${admin}`)
+        .send({ steps: [{ afterSeconds: 1, action: 'after_hours' }], afterHours: { voice: { action: 'voicemail' } }, afterHoursMessage: 'Sorry for the wait.' })
+        .expect(200);
+      await alice.ack('presence:set', { state: 'away', reason: 'max wait test' });
+      try {
+        const callSid = twilioSid('CA');
+        const from = '+14155550143';
+        await twiml('/channels/twilio/voice', callFields(callSid, from));
+        const contactId = expectHoldLoop(await twiml('/channels/twilio/voice/menu?path=&attempt=0', { ...callFields(callSid, from), Digits: '2' }));
+        const redirect = await eventually(async () => fake.callUpdates.find((u) => u.callSid === callSid && u.form.Twiml), 15_000, 'the caller redirected');
+        const verbs = parseTwiml(redirect.form.Twiml);
+        expect(verbs.map((v) => v.name)).toEqual(['Say', 'Say', 'Record']);
+        expect(verbs[0].text).toBe('Sorry for the wait.');
+        expect(verbs[2].attrs.action).toBe(`${PUBLIC_URL}/channels/twilio/voice/voicemail?queue=Sales`);
+        await post('/channels/twilio/voice/status', { ...callFields(callSid, from), CallStatus: 'completed' }).expect(204);
+        expect((await t.db.query(`SELECT state FROM contacts WHERE id = $1`, [contactId])).rows[0].state).toBe('abandoned');
+      } finally {
+        await request(t.url).patch(`/admin/queues/${sales.id}`).set('Authorization', `Bearer ${admin}`).send({ steps: [], afterHours: {}, afterHoursMessage: null }).expect(200);
+        await alice.ack('presence:set', { state: 'available' });
+      }
     });
 
     it('offers a closed queue\'s caller a call back instead, keeping their place', async () => {
