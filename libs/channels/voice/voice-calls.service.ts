@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import twilio from 'twilio';
@@ -10,6 +10,10 @@ import { InboundService, inboundExternalId, recordContactEvent } from '@cc/conta
 import { ContactLifecycleService, QueuesService } from '@cc/routing';
 import { TwilioSmsClient } from '@cc/channels/sms';
 import { chosenOption, menuAt, type MenuOption, parseVoiceMenu, type VoiceMenu } from './voice-menu';
+import { VOICE_PROVIDER, type VoiceProvider } from './voice-provider';
+
+/** how long a customer's phone rings for a call back */
+const CALLBACK_RING_SECONDS = 30;
 
 /** The webhooks Twilio calls for a call's life; each is verified like every Twilio request. */
 export const VOICE_PATHS = {
@@ -52,7 +56,8 @@ interface CallRow {
 }
 
 /**
- * The voice channel, Twilio's Programmable Voice: a call is answered with the dialled number's menu,
+ * The voice channel's call flow, on Twilio's Programmable Voice webhooks and TwiML (the legs are
+ * moved through a VoiceProvider): a call is answered with the dialled number's menu,
  * becomes a contact in the chosen queue (the same routing, capacity and customer record as every
  * channel), waits hearing its place and hold music, and when an agent accepts, the agent's phone is
  * rung and both legs meet in a conference named after the contact. An agent leg that is not answered
@@ -65,6 +70,7 @@ export class VoiceCallsService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly twilio: TwilioSmsClient,
+    @Inject(VOICE_PROVIDER) private readonly provider: VoiceProvider,
     private readonly inbound: InboundService,
     private readonly queues: QueuesService,
     private readonly lifecycle: ContactLifecycleService,
@@ -203,20 +209,19 @@ export class VoiceCallsService {
       await this.agentUnreachable(contactId, row.agent_id, 'no_voice_endpoint');
       return;
     }
-    const leg = await this.twilio.api().calls.create({
+    const legId = await this.provider.call({
       to: row.voice_endpoint,
       from: row.to_number,
-      url: this.url(`${VOICE_PATHS.agent}?contactId=${contactId}`),
-      statusCallback: this.url(`${VOICE_PATHS.agentStatus}?contactId=${contactId}`),
-      statusCallbackEvent: ['answered', 'completed'],
-      timeout: this.config.voice.agentRingSeconds,
+      answerUrl: this.url(`${VOICE_PATHS.agent}?contactId=${contactId}`),
+      statusUrl: this.url(`${VOICE_PATHS.agentStatus}?contactId=${contactId}`),
+      ringSeconds: this.config.voice.agentRingSeconds,
     });
     // a warm transfer: the first agent's leg stays until the second agent answers
     await this.db.query(
       `UPDATE voice_calls SET agent_id = $2, agent_call_sid = $3, agent_rung_at = now(),
               previous_agent_call_sid = CASE WHEN bridged_at IS NOT NULL THEN agent_call_sid END
         WHERE contact_id = $1`,
-      [contactId, row.agent_id, leg.sid],
+      [contactId, row.agent_id, legId],
     );
   }
 
@@ -232,12 +237,11 @@ export class VoiceCallsService {
       r.hangup();
       return r.toString();
     }
-    const api = this.twilio.api();
     const firstBridge = !call.bridged_at;
     await this.db.query(`UPDATE voice_calls SET bridged_at = COALESCE(bridged_at, now()), previous_agent_call_sid = NULL WHERE contact_id = $1`, [contactId]);
     if (call.callback_requested && firstBridge) await this.placeCallback(contactId);
-    else if (firstBridge) await api.calls(call.call_sid).update({ url: this.url(`${VOICE_PATHS.join}?contactId=${contactId}`), method: 'POST' });
-    if (call.previous_agent_call_sid) await api.calls(call.previous_agent_call_sid).update({ status: 'completed' });
+    else if (firstBridge) await this.provider.redirect(call.call_sid, this.url(`${VOICE_PATHS.join}?contactId=${contactId}`));
+    if (call.previous_agent_call_sid) await this.provider.hangUp(call.previous_agent_call_sid);
     await this.event(contactId, 'call_bridged', { agentId: call.agent_id, agentCallSid });
     return this.joinTwiml(contactId, 'agent');
   }
@@ -249,9 +253,8 @@ export class VoiceCallsService {
   async backToQueue(contactId: string): Promise<void> {
     const call = await this.callOfContact(contactId);
     if (!call || !call.bridged_at || call.ended_at) return;
-    const api = this.twilio.api();
-    await api.calls(call.callback_call_sid ?? call.call_sid).update({ url: this.url(`${VOICE_PATHS.wait}?contactId=${contactId}`), method: 'POST' });
-    if (call.agent_call_sid) await api.calls(call.agent_call_sid).update({ status: 'completed' });
+    await this.provider.redirect(call.callback_call_sid ?? call.call_sid, this.url(`${VOICE_PATHS.wait}?contactId=${contactId}`));
+    if (call.agent_call_sid) await this.provider.hangUp(call.agent_call_sid);
     await this.db.query(`UPDATE voice_calls SET agent_id = NULL, agent_call_sid = NULL, bridged_at = NULL, agent_rung_at = NULL WHERE contact_id = $1`, [contactId]);
     await this.event(contactId, 'call_returned_to_queue', { agentId: call.agent_id });
   }
@@ -276,7 +279,7 @@ export class VoiceCallsService {
     }
     if (status !== 'completed') {
       await this.event(contactId, 'callback_failed', { attempts: call.callback_attempts });
-      if (call.agent_call_sid) await this.twilio.api().calls(call.agent_call_sid).update({ status: 'completed' });
+      if (call.agent_call_sid) await this.provider.hangUp(call.agent_call_sid);
     }
     await this.endCall(call.call_sid, status, true);
   }
@@ -335,16 +338,15 @@ export class VoiceCallsService {
       `UPDATE voice_calls SET callback_attempts = callback_attempts + 1 WHERE contact_id = $1 RETURNING *`,
       [contactId],
     );
-    const leg = await this.twilio.api().calls.create({
+    const legId = await this.provider.call({
       to: call.from_number,
       from: call.to_number,
-      url: this.url(`${VOICE_PATHS.join}?contactId=${contactId}`),
-      statusCallback: this.url(`${VOICE_PATHS.callbackStatus}?contactId=${contactId}`),
-      statusCallbackEvent: ['completed'],
-      timeout: 30,
+      answerUrl: this.url(`${VOICE_PATHS.join}?contactId=${contactId}`),
+      statusUrl: this.url(`${VOICE_PATHS.callbackStatus}?contactId=${contactId}`),
+      ringSeconds: CALLBACK_RING_SECONDS,
     });
-    await this.db.query(`UPDATE voice_calls SET callback_call_sid = $2 WHERE contact_id = $1`, [contactId, leg.sid]);
-    await this.event(contactId, 'callback_attempt', { attempt: call.callback_attempts, callSid: leg.sid });
+    await this.db.query(`UPDATE voice_calls SET callback_call_sid = $2 WHERE contact_id = $1`, [contactId, legId]);
+    await this.event(contactId, 'callback_attempt', { attempt: call.callback_attempts, callSid: legId });
   }
 
   /** The agent puts the caller on hold (music) or takes them back into the conversation. */
@@ -354,13 +356,12 @@ export class VoiceCallsService {
       throw new DomainError(ErrorCode.InvalidState, 'no call in progress on this contact for this agent');
     }
     if (call.on_hold === on) return;
-    const api = this.twilio.api();
     if (on) {
       const music = new twilio.twiml.VoiceResponse();
       music.play({ loop: 0 }, this.config.voice.holdMusicUrl);
-      await api.calls(call.call_sid).update({ twiml: music.toString() });
+      await this.provider.instruct(call.call_sid, music.toString());
     } else {
-      await api.calls(call.call_sid).update({ url: this.url(`${VOICE_PATHS.join}?contactId=${contactId}`), method: 'POST' });
+      await this.provider.redirect(call.call_sid, this.url(`${VOICE_PATHS.join}?contactId=${contactId}`));
     }
     await this.db.query(
       `UPDATE voice_calls SET on_hold = $2, hold_started_at = CASE WHEN $2 THEN now() END,
@@ -428,7 +429,7 @@ export class VoiceCallsService {
       r.say('You keep your place, and we will call you back at this number. Goodbye.');
       r.hangup();
     }
-    await this.twilio.api().calls(call.call_sid).update({ twiml: r.toString() });
+    await this.provider.instruct(call.call_sid, r.toString());
     await this.event(contactId, action === 'voicemail' ? 'voicemail_offered' : 'callback_requested', { reason: 'after_hours' });
   }
 
