@@ -414,16 +414,7 @@ export class VoiceCallsService {
     const r = new twilio.twiml.VoiceResponse();
     if (text) r.say(text);
     if (action === 'voicemail') {
-      r.say('Please leave your message after the tone. Press the hash key or hang up when you are done.');
-      r.record({
-        action: this.url(`${VOICE_PATHS.voicemail}?queue=${encodeURIComponent(contact.queue)}`),
-        method: 'POST',
-        maxLength: 300,
-        finishOnKey: '#',
-        playBeep: true,
-        transcribe: true,
-        transcribeCallback: this.url(VOICE_PATHS.transcription),
-      });
+      this.askForVoicemail(r, contact.queue);
     } else {
       await this.db.query(`UPDATE voice_calls SET callback_requested = true WHERE call_sid = $1`, [call.call_sid]);
       r.say('You keep your place, and we will call you back at this number. Goodbye.');
@@ -469,16 +460,7 @@ export class VoiceCallsService {
   private async choose(call: CallRow, option: MenuOption): Promise<string> {
     if ('voicemail' in option) {
       const r = new twilio.twiml.VoiceResponse();
-      r.say('Please leave your message after the tone. Press the hash key or hang up when you are done.');
-      r.record({
-        action: this.url(`${VOICE_PATHS.voicemail}?queue=${encodeURIComponent(option.voicemail.queue)}`),
-        method: 'POST',
-        maxLength: 300,
-        finishOnKey: '#',
-        playBeep: true,
-        transcribe: true,
-        transcribeCallback: this.url(VOICE_PATHS.transcription),
-      });
+      this.askForVoicemail(r, option.voicemail.queue);
       return r.toString();
     }
     if ('menu' in option) throw new DomainError(ErrorCode.ValidationFailed, 'a menu is not a destination');
@@ -497,6 +479,20 @@ export class VoiceCallsService {
     if (!contactId) throw new Error(`call ${call.call_sid} was not stored as a contact`);
     await this.db.query(`UPDATE voice_calls SET contact_id = $2 WHERE call_sid = $1 AND contact_id IS NULL`, [call.call_sid, contactId]);
     return this.waitTwiml(contactId);
+  }
+
+  /** The voicemail prompt and recording; the message goes to `queue`, with a transcript when the provider makes one. */
+  private askForVoicemail(r: Twiml, queue: string): void {
+    r.say('Please leave your message after the tone. Press the hash key or hang up when you are done.');
+    r.record({
+      action: this.url(`${VOICE_PATHS.voicemail}?queue=${encodeURIComponent(queue)}`),
+      method: 'POST',
+      maxLength: 300,
+      finishOnKey: '#',
+      playBeep: true,
+      transcribe: true,
+      transcribeCallback: this.url(VOICE_PATHS.transcription),
+    });
   }
 
   private gather(r: Twiml, menu: VoiceMenu, path: string, attempt: number): void {
