@@ -336,6 +336,21 @@ describe('the voice channel (Twilio Programmable Voice)', () => {
     });
   });
 
+  it('hangs up both legs when the agent ends the call from the desk', async () => {
+    const from = '+14155550135';
+    const { callSid, contactId, agentLeg } = await bridgedCall(from, alice);
+    expect(await alice.ack('contact:end', { contactId })).toEqual({ ok: true });
+    await eventually(
+      async () => [callSid, agentLeg].every((leg) => fake.callUpdates.some((u) => u.callSid === leg && u.form.Status === 'completed')),
+      15_000,
+      'both legs hung up',
+    );
+    expect((await events(contactId)).map((e) => e.type)).toContain('call_hung_up');
+    await post('/channels/twilio/voice/status', { ...callFields(callSid, from), CallStatus: 'completed' }).expect(204);
+    expect((await events(contactId)).find((e) => e.type === 'call_ended')!.data).toMatchObject({ callStatus: 'completed' });
+    expect(await alice.ack('contact:wrapup', { contactId, disposition: 'done' })).toEqual({ ok: true });
+  });
+
   it('calls back a caller who pressed star, keeping their place, and tries again when they do not answer', async () => {
     await alice.ack('presence:set', { state: 'away', reason: 'callback test' });
     const from = '+14155550133';

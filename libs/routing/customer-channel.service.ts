@@ -31,6 +31,8 @@ export class CustomerChannelService {
       if (event === 'conversation:state' && state.state === 'active') await this.jobs.enqueue('voice.bridge', { contactId: state.contactId });
       // back to a queue (cold transfer, requeue): the customer returns to the hold loop
       if (event === 'conversation:state' && state.state === 'queued') await this.jobs.enqueue('voice.requeued', { contactId: state.contactId });
+      // the agent ended the conversation: the call is hung up
+      if (event === 'conversation:state' && state.state === 'wrap_up') await this.jobs.enqueue('voice.hangup', { contactId: state.contactId });
       return;
     }
     if (event !== 'message') return;

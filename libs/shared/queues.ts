@@ -63,7 +63,7 @@ export interface EmailBounceJob {
   diagnostic: string | null;
 }
 
-/** A call's contact: ring the agent who accepted it (bridge), or take the caller back to hold (requeued). */
+/** A call's contact: ring the agent who accepted it (bridge), take the caller back to hold (requeued), or end the call (hangup). */
 export interface BridgeCallJob {
   contactId: string;
 }
@@ -99,6 +99,7 @@ export interface JobPayloads {
   'voice.bridge': BridgeCallJob;
   'voice.requeued': BridgeCallJob;
   'voice.after-hours': VoiceAfterHoursJob;
+  'voice.hangup': BridgeCallJob;
 }
 export type JobName = keyof JobPayloads;
 
@@ -111,4 +112,5 @@ export const JOB_QUEUE: { [N in JobName]: QueueName } = {
   'voice.bridge': QueueName.Outbound,
   'voice.requeued': QueueName.Outbound,
   'voice.after-hours': QueueName.Outbound,
+  'voice.hangup': QueueName.Outbound,
 };

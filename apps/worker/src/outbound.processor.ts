@@ -12,7 +12,7 @@ import { ResilientWorkerHost } from './worker-errors';
 /** Replies to customers on SMS and email, sent through each channel's provider, retried with backoff; and agents rung for the calls they took. */
 @Processor(QueueName.Outbound)
 export class OutboundProcessor extends ResilientWorkerHost implements OnApplicationBootstrap {
-  readonly handlers: JobHandlers<'outbound.deliver' | 'voice.bridge' | 'voice.requeued' | 'voice.after-hours'> = {
+  readonly handlers: JobHandlers<'outbound.deliver' | 'voice.bridge' | 'voice.requeued' | 'voice.after-hours' | 'voice.hangup'> = {
     'outbound.deliver': async ({ messageId }, run) => ({ outcome: await this.outbound.deliver(messageId, run) }),
     'voice.bridge': async ({ contactId }) => {
       await this.voice.bridge(contactId);
@@ -20,6 +20,10 @@ export class OutboundProcessor extends ResilientWorkerHost implements OnApplicat
     },
     'voice.requeued': async ({ contactId }) => {
       await this.voice.backToQueue(contactId);
+      return { contactId };
+    },
+    'voice.hangup': async ({ contactId }) => {
+      await this.voice.hangUp(contactId);
       return { contactId };
     },
     'voice.after-hours': async ({ contactId, text, action }) => {

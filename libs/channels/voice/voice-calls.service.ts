@@ -259,6 +259,16 @@ export class VoiceCallsService {
     await this.event(contactId, 'call_returned_to_queue', { agentId: call.agent_id });
   }
 
+  /** The agent ended the conversation: both legs of the call are hung up (the status callbacks then close it out). */
+  async hangUp(contactId: string): Promise<void> {
+    const call = await this.callOfContact(contactId);
+    if (!call || call.ended_at) return;
+    const customerLeg = call.callback_requested ? call.callback_call_sid : call.call_sid;
+    if (customerLeg) await this.provider.hangUp(customerLeg);
+    if (call.agent_call_sid) await this.provider.hangUp(call.agent_call_sid);
+    await this.event(contactId, 'call_hung_up', { by: 'agent', agentId: call.agent_id });
+  }
+
   /** The agent's leg ended: unanswered before the bridge, the call goes back to the queue and the offer counts as missed. */
   async agentLegStatus(contactId: string, fields: Record<string, string>): Promise<void> {
     const status = fields.CallStatus ?? '';

@@ -55,6 +55,7 @@ export function jobOptions<N extends JobName>(
     case 'voice.bridge':
     case 'voice.requeued':
     case 'voice.after-hours':
+    case 'voice.hangup':
       // a caller is waiting: a few quick tries, then the call goes back to the queue
       return { attempts: 3, backoff: { type: 'fixed', delay: 500 }, removeOnComplete: true, removeOnFail: { count: 1000 } };
     default: {
