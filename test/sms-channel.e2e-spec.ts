@@ -635,6 +635,49 @@ describe('the SMS channel: Twilio and generic webhooks in, Twilio REST out, carr
     expect(failures[0]).toMatchObject({ actor: { type: 'system' }, data: { messageId: refused.id, errorCode: '21211' } });
   });
 
+  it('still sends a reply whose delivery job was lost, or failed without sending, when the sweep finds it pending', async () => {
+    const customer = '+14155550150';
+    const { desk, contactId } = await openConversation(customer);
+    const message = await send(desk, contactId, 'First, the normal way');
+    await jobDone(QueueName.Outbound, `out_${message.id}`);
+    // a reply stored as pending whose enqueue never happened (the process died in between)
+    const lost = await t.db.query(
+      `INSERT INTO messages (contact_id, direction, author_type, body, external_id, delivery_status, created_at)
+       VALUES ($1, 'outbound', 'agent', 'Sent after a crash', $2, 'pending', now() - interval '1 minute') RETURNING id`,
+      [contactId, `lost-${randomUUID()}`],
+    );
+    // one whose job failed before it sent anything (here: a job whose data could not be read)
+    const failed = await t.db.query(
+      `INSERT INTO messages (contact_id, direction, author_type, body, external_id, delivery_status, created_at)
+       VALUES ($1, 'outbound', 'agent', 'Sent after a failed job', $2, 'pending', now() - interval '1 minute') RETURNING id`,
+      [contactId, `failed-${randomUUID()}`],
+    );
+    const failedJob = await queue(QueueName.Outbound).add('outbound.deliver', { messageId: 'not-a-uuid' }, { jobId: `out_${failed.rows[0].id}`, attempts: 1 });
+    await eventually(async () => (await failedJob.isFailed()) && failedJob, 15_000, 'the job failed');
+    await failedJob.updateData({ messageId: failed.rows[0].id });
+    // and one whose job completed without sending (it was handed another message's id)
+    const skipped = await t.db.query(
+      `INSERT INTO messages (contact_id, direction, author_type, body, external_id, delivery_status, created_at)
+       VALUES ($1, 'outbound', 'agent', 'Sent after a skipped job', $2, 'pending', now() - interval '1 minute') RETURNING id`,
+      [contactId, `skipped-${randomUUID()}`],
+    );
+    const skippedJob = await queue(QueueName.Outbound).add('outbound.deliver', { messageId: randomUUID() }, { jobId: `out_${skipped.rows[0].id}` });
+    await eventually(async () => (await skippedJob.isCompleted()) && skippedJob, 15_000, 'the job completed');
+    const cases = [
+      [lost.rows[0].id, 'Sent after a crash'],
+      [failed.rows[0].id, 'Sent after a failed job'],
+      [skipped.rows[0].id, 'Sent after a skipped job'],
+    ];
+    for (const [id, text] of cases) {
+      await eventually(
+        async () => (await t.db.query(`SELECT delivery_status FROM messages WHERE id = $1`, [id])).rows[0].delivery_status === 'queued',
+        20_000,
+        `"${text}" sent by the sweep`,
+      );
+      expect(fake.messages.filter((r) => r.form.To === customer && r.form.Body === text)).toHaveLength(1);
+    }
+  });
+
   it('opts a customer out on STOP with a note for the agent, refuses replies until START, and sends again after it', async () => {
     const customer = '+14155550119';
     const { desk, contactId } = await openConversation(customer);

@@ -11,7 +11,6 @@ import {
   type DeskAgent,
   eventTypes,
   finish,
-  openContact,
   record,
   setAvailable,
   setPresence,

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { randomUUID } from 'node:crypto';
 import { startApp, type TestApp } from './support/app';
-import { connectAgent, connectVisitor, eventually, login, waitForEvent } from './support/clients';
+import { connectAgent, connectVisitor, login, waitForEvent } from './support/clients';
 
 describe('a web-chat conversation from visitor to agent and back', () => {
   let t: TestApp;

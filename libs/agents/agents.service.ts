@@ -5,7 +5,6 @@ import { type Channel, DEFAULT_CAPACITY, DomainError, ErrorCode, type Presence, 
 import type { ResolvedConfig } from '@cc/config';
 import { affectedRows, hashPassword, InjectConfig, signalRouting, verifyPassword } from '@cc/platform';
 import { User } from './user.entity';
-import { Agent } from './agent.entity';
 
 export interface AgentProfile {
   id: string;
@@ -46,7 +45,6 @@ export interface AgentChange {
 export class AgentsService {
   constructor(
     @InjectRepository(User) private readonly users: Repository<User>,
-    @InjectRepository(Agent) private readonly agents: Repository<Agent>,
     @InjectDataSource() private readonly db: DataSource,
     @InjectConfig() private readonly config: ResolvedConfig,
   ) {}

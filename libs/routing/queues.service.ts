@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, EntityManager, Repository } from 'typeorm';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import type { ResolvedConfig } from '@cc/config';
 import { type Channel, DomainError, ErrorCode, type RoutingSignal } from '@cc/shared';
 import { InjectConfig, signalRouting } from '@cc/platform';
-import { QueueEntity } from './queue.entity';
 import type { AfterHoursPolicy, PriorityPolicy, RoutingStep } from './engine/routing-model';
 
 export interface QueueView {
@@ -61,7 +60,6 @@ export class QueuesService {
   private readonly byName = new Map<string, { id: string; at: number }>();
 
   constructor(
-    @InjectRepository(QueueEntity) private readonly queues: Repository<QueueEntity>,
     @InjectDataSource() private readonly db: DataSource,
     @InjectConfig() private readonly config: ResolvedConfig,
   ) {}

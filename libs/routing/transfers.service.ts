@@ -1,6 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import type { ResolvedConfig } from '@cc/config';
 import { DomainError, ErrorCode } from '@cc/shared';
 import { InjectConfig, RealtimeService, updateReturning } from '@cc/platform';
@@ -23,7 +21,6 @@ export interface TransferRequest {
 @Injectable()
 export class TransfersService {
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
     private readonly lifecycle: ContactLifecycleService,
     private readonly realtime: RealtimeService,
     private readonly customers: CustomerChannelService,

@@ -146,18 +146,21 @@ export class ReportsService {
       const mine = work.filter((w) => w.agent_id === agent.id);
       const handling = union(mine.map((w) => ({ start: new Date(w.start), end: w.end ? new Date(w.end) : rangeEnd })));
       const wrapUp = union(mine.filter((w) => w.wrap_start).map((w) => ({ start: new Date(w.wrap_start!), end: w.end ? new Date(w.end) : rangeEnd })));
+      // the same for every interval: worked out once per agent
+      const availableSpans = presence.filter((p) => p.presence === 'available');
+      const awaySpans = presence.filter((p) => p.presence === 'away');
+      const offlineSpans = presence.filter((p) => p.presence === 'offline');
+      // occupancy and utilisation count only the handling done inside the time they divide by
+      const handlingWhileAvailable = intersect(handling, availableSpans);
+      const handlingWhileSignedIn = intersect(handling, [...availableSpans, ...awaySpans]);
+      const closedAt = closings.filter((c) => c.agent_id === agent.id).map((c) => new Date(c.at).getTime());
       for (const b of buckets) {
         const inBucket = (xs: Interval[]) => overlapSeconds(xs, b.start, b.end);
-        const availableSpans = presence.filter((p) => p.presence === 'available');
-        const signedInSpans = presence.filter((p) => p.presence !== 'offline');
         const available = inBucket(availableSpans);
-        const away = inBucket(presence.filter((p) => p.presence === 'away'));
-        const offline = inBucket(presence.filter((p) => p.presence === 'offline'));
+        const away = inBucket(awaySpans);
+        const offline = inBucket(offlineSpans);
         const handlingSeconds = inBucket(handling);
-        // occupancy and utilisation count only the handling done inside the time they divide by
-        const handlingWhileAvailable = inBucket(intersect(handling, availableSpans));
-        const handlingWhileSignedIn = inBucket(intersect(handling, signedInSpans));
-        const handled = closings.filter((c) => c.agent_id === agent.id && new Date(c.at) >= b.start && new Date(c.at) < b.end).length;
+        const handled = closedAt.filter((at) => at >= b.start.getTime() && at < b.end.getTime()).length;
         if (available + away + handlingSeconds === 0 && handled === 0) continue;
         rows.push({
           intervalStart: b.label,
@@ -168,8 +171,8 @@ export class ReportsService {
           handlingSeconds: round(handlingSeconds),
           wrapUpSeconds: round(inBucket(wrapUp)),
           handled,
-          occupancyPercent: available > 0 ? round((handlingWhileAvailable / available) * 100) : null,
-          utilisationPercent: available + away > 0 ? round((handlingWhileSignedIn / (available + away)) * 100) : null,
+          occupancyPercent: available > 0 ? round((inBucket(handlingWhileAvailable) / available) * 100) : null,
+          utilisationPercent: available + away > 0 ? round((inBucket(handlingWhileSignedIn) / (available + away)) * 100) : null,
         });
       }
     }

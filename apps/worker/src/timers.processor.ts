@@ -26,7 +26,7 @@ export class TimersProcessor extends ResilientWorkerHost implements OnApplicatio
       if (expired) this.logger.warn(`sweep expired ${expired} overdue offers`);
       // and behind the outbound queue: a reply stored but whose delivery job was lost is handed over again
       const stalled = await this.delivery.stalled();
-      for (const messageId of stalled) await this.jobs.enqueue('outbound.deliver', { messageId });
+      for (const messageId of stalled) await this.jobs.enqueueAgain('outbound.deliver', { messageId });
       if (stalled.length) this.logger.warn(`sweep re-enqueued ${stalled.length} stalled deliveries`);
       await this.delivery.settleEarlyStatuses();
       return { expired, redelivered: stalled.length };

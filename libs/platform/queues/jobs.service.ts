@@ -27,6 +27,24 @@ export class JobsService {
     await this.queue(JOB_QUEUE[name]).add(name, payload, jobOptions(name, payload, this.config));
   }
 
+  /**
+   * Enqueues a job again whose first enqueue may have been lost: a job still kept under the same id
+   * that already finished (failed, or completed without doing its work) is run again rather than
+   * silently deduplicated; one still waiting or running is left alone.
+   */
+  async enqueueAgain<N extends JobName>(name: N, payload: JobPayloads[N]): Promise<void> {
+    const options = jobOptions(name, payload, this.config);
+    const queue = this.queue(JOB_QUEUE[name]);
+    const existing = options.jobId ? await queue.getJob(options.jobId) : undefined;
+    if (existing && (await existing.isFailed())) {
+      await existing.retry('failed');
+      return;
+    }
+    if (existing && (await existing.isCompleted())) await existing.remove();
+    else if (existing) return;
+    await queue.add(name, payload, options);
+  }
+
   queue(name: QueueName): Queue {
     return this.queues[name];
   }

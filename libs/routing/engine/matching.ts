@@ -1,5 +1,5 @@
 import type { Channel } from '@cc/shared';
-import type { AgentState, CandidateView, Decision, Ineligibility, QueuePolicy, WaitingItem } from './routing-model';
+import type { AgentState, Decision, Ineligibility, QueuePolicy, WaitingItem } from './routing-model';
 
 /** How many ranked candidates the decision log keeps per decision. */
 const LOGGED_CANDIDATES = 5;

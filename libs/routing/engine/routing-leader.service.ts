@@ -80,7 +80,7 @@ export class RoutingLeaderService implements OnApplicationBootstrap, OnModuleDes
     private readonly customers: CustomerChannelService,
     private readonly jobs: JobsService,
   ) {
-    this.store = new RoutingStore(config.reofferCooldownMs, config.transferWindowMs);
+    this.store = new RoutingStore(config.reofferCooldownMs);
   }
 
   onApplicationBootstrap(): void {

@@ -6,10 +6,7 @@ type Queryable = Pick<EntityManager, 'query'>;
 
 /** Reads the routing state from PostgreSQL, whole (on takeover) or in part (after a signal). */
 export class RoutingStore {
-  constructor(
-    private readonly reofferCooldownMs: number,
-    private readonly transferWindowMs: number,
-  ) {}
+  constructor(private readonly reofferCooldownMs: number) {}
 
   async queues(q: Queryable, ids: string[] | null): Promise<QueuePolicy[]> {
     const rows = await q.query(

@@ -47,14 +47,12 @@ export function fromPostmark(body: unknown, limits: ParseLimits): ParsedEmail {
 
   // OriginalRecipient is the envelope address the mail was delivered to; when mail is forwarded to
   // Postmark's inbound address that is the hash address, and our mailbox is only in To/Cc: keep all
-  let to = normaliseAddresses([text(p, 'OriginalRecipient') ?? '', ...postmarkEmails(p.ToFull), ...postmarkEmails(p.CcFull)]);
-  if (to.length === 0) to = parseAddressList([text(p, 'To'), text(p, 'Cc')]);
-  if (to.length === 0) {
-    throw new EmailPayloadError(
-      'Postmark payload has no recipient: OriginalRecipient, ToFull and CcFull carry no valid address',
-      'OriginalRecipient',
-    );
-  }
+  const to = requireRecipients(
+    'Postmark',
+    [text(p, 'OriginalRecipient') ?? '', ...postmarkEmails(p.ToFull), ...postmarkEmails(p.CcFull)],
+    [text(p, 'To'), text(p, 'Cc')],
+    { field: 'OriginalRecipient', described: 'OriginalRecipient, ToFull and CcFull carry' },
+  );
 
   const html = nonEmpty(text(p, 'HtmlBody'));
   return assemble(
@@ -90,14 +88,12 @@ export function fromMailgun(fields: Record<string, string>, files: UploadedFile[
   ]);
 
   // "recipient" is the RCPT TO of this delivery
-  let to = normaliseAddresses((text(f, 'recipient') ?? '').split(','));
-  if (to.length === 0) to = parseAddressList([...(headers.get('to') ?? []), ...(headers.get('cc') ?? [])]);
-  if (to.length === 0) {
-    throw new EmailPayloadError(
-      'Mailgun payload has no recipient: "recipient" and the To/Cc headers carry no valid address',
-      'recipient',
-    );
-  }
+  const to = requireRecipients(
+    'Mailgun',
+    (text(f, 'recipient') ?? '').split(','),
+    [...(headers.get('to') ?? []), ...(headers.get('cc') ?? [])],
+    { field: 'recipient', described: '"recipient" and the To/Cc headers carry' },
+  );
 
   const html = nonEmpty(joined(f, 'body-html'));
   return assemble(
@@ -159,14 +155,10 @@ export async function fromSendgrid(
     { field: 'envelope.from', value: envelope.from },
   ]);
 
-  let to = normaliseAddresses(envelope.to ?? []);
-  if (to.length === 0) to = parseAddressList([text(f, 'to'), text(f, 'cc')]);
-  if (to.length === 0) {
-    throw new EmailPayloadError(
-      'SendGrid payload has no recipient: envelope.to, "to" and "cc" carry no valid address',
-      'envelope',
-    );
-  }
+  const to = requireRecipients('SendGrid', envelope.to ?? [], [text(f, 'to'), text(f, 'cc')], {
+    field: 'envelope',
+    described: 'envelope.to, "to" and "cc" carry',
+  });
 
   const info = sendgridAttachmentInfo(text(f, 'attachment-info'));
   const html = nonEmpty(text(f, 'html'));
@@ -242,6 +234,19 @@ interface SenderCandidate {
 }
 
 /** The first candidate that holds a valid mailbox; otherwise an error naming what was missing or invalid. */
+/** The envelope recipients, else those of the To/Cc header values; none at all is not a mail we can take. */
+function requireRecipients(
+  provider: string,
+  envelope: ReadonlyArray<string>,
+  headerValues: ReadonlyArray<string | null | undefined>,
+  missing: { field: string; described: string },
+): string[] {
+  const fromEnvelope = normaliseAddresses(envelope);
+  const to = fromEnvelope.length ? fromEnvelope : parseAddressList(headerValues);
+  if (to.length === 0) throw new EmailPayloadError(`${provider} payload has no recipient: ${missing.described} no valid address`, missing.field);
+  return to;
+}
+
 function requireSender(provider: string, candidates: readonly SenderCandidate[]): EmailAddress {
   for (const candidate of candidates) {
     const mailbox = parseMailbox(candidate.value);
