@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { DomainError, ErrorCode, type MessageView, type PastContactSummary } from '@cc/shared';
+import { DomainError, ErrorCode, type MessageView } from '@cc/shared';
 import type { Principal } from '@cc/platform';
 import { MESSAGE_VIEW_COLUMNS, MESSAGE_VIEW_JOIN, type MessageRow, toMessageView } from './message-view';
 
@@ -79,40 +79,6 @@ export class ContactsQueryService {
     const ROUTING_EVENTS = ['queued', 'offered', 'rejected', 'offer_timeout', 'accepted', 'overflowed', 'transferred', 'transfer_requested',
       'transfer_offered', 'transfer_rejected', 'transfer_offer_timeout', 'transfer_accepted', 'transfer_failed', 'transfer_cancelled', 'after_hours_action', 'abandoned'];
     return { contactId: id, decisions: detail.events.filter((e) => ROUTING_EVENTS.includes(e.type)) };
-  }
-
-  /** The customers' earlier contacts, newest first, in brief: what an agent sees with an offer. */
-  async histories(customerIds: string[], exceptContactIds: string[], limit = 10): Promise<Map<string, PastContactSummary[]>> {
-    const result = new Map<string, PastContactSummary[]>(customerIds.map((id) => [id, []]));
-    if (customerIds.length === 0) return result;
-    const rows = await this.db.query(
-      `SELECT * FROM (
-         SELECT c.id, c.customer_id, c.channel, c.state, q.name AS queue, c.created_at, c.closed_at, c.disposition, c.wrap_up_note,
-                row_number() OVER (PARTITION BY c.customer_id ORDER BY c.created_at DESC) AS n
-           FROM contacts c JOIN queues q ON q.id = c.queue_id
-          WHERE c.customer_id = ANY($1) AND NOT (c.id = ANY($2))) recent
-        WHERE n <= $3 ORDER BY created_at DESC`,
-      [customerIds, exceptContactIds, limit],
-    );
-    const last = await this.db.query(
-      `SELECT DISTINCT ON (contact_id) contact_id, body FROM messages WHERE contact_id = ANY($1) ORDER BY contact_id, created_at DESC`,
-      [rows.map((r: any) => r.id)],
-    );
-    const lastBody = new Map<string, string>(last.map((r: any) => [r.contact_id, r.body]));
-    for (const r of rows) {
-      result.get(r.customer_id)!.push({
-        id: r.id,
-        channel: r.channel,
-        state: r.state,
-        queue: r.queue,
-        createdAt: iso(r.created_at)!,
-        closedAt: iso(r.closed_at),
-        disposition: r.disposition,
-        wrapUpNote: r.wrap_up_note,
-        lastMessage: lastBody.get(r.id) ?? null,
-      });
-    }
-    return result;
   }
 
   /** The contacts' messages in order; the customer's own view leaves out internal notes. */

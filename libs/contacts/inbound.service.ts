@@ -2,11 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { type Channel, type ContactState, type IdentityKind, type InboundMessageJob, type MessageView, OPEN_CONTACT_STATES, type RoutingSignal } from '@cc/shared';
+import { type Channel, type ContactState, type IdentityKind, type InboundMessageJob, type MessageView, OPEN_CONTACT_STATES, routingChannel } from '@cc/shared';
 import { MESSAGE_VIEW_COLUMNS, MESSAGE_VIEW_JOIN, type MessageRow, toMessageView } from './message-view';
 import type { ResolvedConfig } from '@cc/config';
 import { CustomersService } from '@cc/customers';
-import { InjectConfig, signalRouting } from '@cc/platform';
+import { InjectConfig, notifySql, preparedQuery } from '@cc/platform';
 
 const IDENTITY_OF_CHANNEL: Record<Channel, IdentityKind> = { chat: 'webchat', sms: 'phone', voice: 'phone', email: 'email' };
 /** NOTIFY payloads are limited to 8000 bytes */
@@ -92,7 +92,7 @@ export class InboundService {
     );
 
     // resolveMany holds the address locks from here on, so these checks cannot race with a retry
-    const seenRows: { external_id: string }[] = await m.query(`SELECT external_id FROM messages WHERE external_id = ANY($1)`, [
+    const seenRows = await preparedQuery<{ external_id: string }>(m, `SELECT external_id FROM messages WHERE external_id = ANY($1)`, [
       items.map((i) => i.externalId),
     ]);
     const seen = new Set(seenRows.map((r) => r.external_id));
@@ -110,7 +110,8 @@ export class InboundService {
       await this.threadEmails(m, fresh, contacts);
       const byAddress = [...new Map(fresh.filter((f) => !f.conversation.startsWith('email')).map((f) => [f.conversation, f])).values()];
       const open: any[] = byAddress.length
-        ? await m.query(
+        ? await preparedQuery(
+            m,
             `SELECT c.id, c.state, c.agent_id, c.queue_id, c.channel, c.address, c.channel_address FROM contacts c
                JOIN unnest($1::text[], $2::text[]) AS x(channel, address) ON x.channel = c.channel AND x.address = c.address
               WHERE c.state IN ${OPEN_STATES}`,
@@ -123,21 +124,35 @@ export class InboundService {
       if (toOpen.length) {
         // a returning customer goes to their last agent first, for the queue's sticky window, if they
         // were last served within the reopen window
-        const created: any[] = await m.query(
-          `INSERT INTO contacts (id, customer_id, channel, address, channel_address, follows_contact_id, queue_id, state, created_at,
-                                 queued_at, queue_entered_at, preferred_agent_id, preferred_until)
-           SELECT x.id, x.customer_id, x.channel, x.address, x.channel_address, x.follows, q.id, 'queued', x.at, x.at, x.at, last.agent_id,
-                  CASE WHEN last.agent_id IS NOT NULL AND q.sticky_seconds > 0 THEN x.at + make_interval(secs => q.sticky_seconds) END
-             FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::uuid[], $6::float8[], $7::text[], $8::uuid[])
-                  AS x0(id, customer_id, channel, address, queue_id, at_ms, channel_address, follows)
-             CROSS JOIN LATERAL (SELECT x0.*, to_timestamp(x0.at_ms / 1000.0) AS at) x
-             JOIN queues q ON q.id = x.queue_id
-             LEFT JOIN LATERAL (
-               SELECT o.agent_id FROM contact_offers o JOIN contacts pc ON pc.id = o.contact_id
-                WHERE pc.customer_id = x.customer_id AND o.status = 'accepted'
-                  AND (pc.closed_at IS NULL OR pc.closed_at > x.at - make_interval(secs => $9))
-                ORDER BY o.resolved_at DESC LIMIT 1) last ON true
-           RETURNING id, state, agent_id, queue_id, channel, address, customer_id, channel_address, follows_contact_id`,
+        // one statement opens the contacts, logs their events and tells the router, in NOTIFYs of at
+        // most SIGNALS_PER_NOTIFY signals each (a NOTIFY payload is limited to 8000 bytes)
+        const created: any[] = await preparedQuery(
+          m,
+          `WITH created AS (
+             INSERT INTO contacts (id, customer_id, channel, address, channel_address, follows_contact_id, queue_id, state, created_at,
+                                   queued_at, queue_entered_at, preferred_agent_id, preferred_until)
+             SELECT x.id, x.customer_id, x.channel, x.address, x.channel_address, x.follows, q.id, 'queued', x.at, x.at, x.at, last.agent_id,
+                    CASE WHEN last.agent_id IS NOT NULL AND q.sticky_seconds > 0 THEN x.at + make_interval(secs => q.sticky_seconds) END
+               FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::uuid[], $6::float8[], $7::text[], $8::uuid[])
+                    AS x0(id, customer_id, channel, address, queue_id, at_ms, channel_address, follows)
+               CROSS JOIN LATERAL (SELECT x0.*, to_timestamp(x0.at_ms / 1000.0) AS at) x
+               JOIN queues q ON q.id = x.queue_id
+               LEFT JOIN LATERAL (
+                 SELECT o.agent_id FROM contact_offers o JOIN contacts pc ON pc.id = o.contact_id
+                  WHERE pc.customer_id = x.customer_id AND o.status = 'accepted'
+                    AND (pc.closed_at IS NULL OR pc.closed_at > x.at - make_interval(secs => $9))
+                  ORDER BY o.resolved_at DESC LIMIT 1) last ON true
+             RETURNING id, state, agent_id, queue_id, channel, address, customer_id, channel_address, follows_contact_id
+           ), events AS (
+             INSERT INTO contact_events (contact_id, type, to_state, actor_type, actor_id, reason, data)
+             SELECT id, 'queued', 'queued', 'customer', customer_id, 'new_contact',
+                    CASE WHEN follows_contact_id IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('followsContactId', follows_contact_id) END
+               FROM created
+           ), signalled AS (
+             SELECT ${notifySql('$10', `json_agg(json_build_object('t', 'waiting', 'c', id))`)}
+               FROM (SELECT id, (row_number() OVER () - 1) / ${SIGNALS_PER_NOTIFY} AS chunk FROM created) numbered GROUP BY chunk
+           )
+           SELECT created.*, (SELECT count(*) FROM signalled) AS notifications FROM created`,
           [
             toOpen.map((f) => f.contactId),
             toOpen.map((f) => f.customerId),
@@ -148,28 +163,21 @@ export class InboundService {
             toOpen.map((f) => f.job.channelAddress ?? null),
             toOpen.map((f) => f.follows),
             this.config.reopenWindowSeconds,
+            routingChannel(this.config.queuePrefix),
           ],
-        );
-        await m.query(
-          `INSERT INTO contact_events (contact_id, type, to_state, actor_type, actor_id, reason, data)
-           SELECT id, 'queued', 'queued', 'customer', customer_id, 'new_contact',
-                  CASE WHEN follows IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('followsContactId', follows) END
-             FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) AS x(id, customer_id, follows)`,
-          [created.map((c) => c.id), created.map((c) => c.customer_id), created.map((c) => c.follows_contact_id)],
         );
         const conversationOf = new Map(toOpen.map((f) => [f.contactId, f.conversation]));
         for (const r of created) {
           contacts.set(conversationOf.get(r.id)!, toContact(r));
           opened.add(r.id);
         }
-        const signals: RoutingSignal[] = created.map((r) => ({ t: 'waiting', c: r.id }));
-        for (let i = 0; i < signals.length; i += SIGNALS_PER_NOTIFY) await signalRouting(m, this.config.queuePrefix, signals.slice(i, i + SIGNALS_PER_NOTIFY));
       }
     }
 
     const stored = fresh.filter((f) => contacts.has(f.conversation));
-    const rows: { id: string; external_id: string; created_at: Date }[] = stored.length
-      ? await m.query(
+    const rows = stored.length
+      ? await preparedQuery<{ id: string; external_id: string; created_at: Date }>(
+          m,
           `INSERT INTO messages (contact_id, direction, author_type, body, external_id, client_message_id, subject, html, full_body, provider_message_id)
            SELECT contact_id, 'inbound', 'customer', body, external_id, client_message_id, subject, html, full_body, provider_message_id
              FROM jsonb_to_recordset($1::jsonb)

@@ -4,7 +4,7 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, Repository } from 'typeorm';
 import type { ResolvedConfig } from '@cc/config';
 import { DomainError, ErrorCode, type IdentityKind, type RoutingSignal } from '@cc/shared';
-import { InjectConfig, signalRouting } from '@cc/platform';
+import { InjectConfig, preparedQuery, signalRouting } from '@cc/platform';
 import { Customer } from './customer.entity';
 import { toE164 } from './phone-number';
 import { CustomerIdentity } from './customer-identity.entity';
@@ -44,10 +44,11 @@ export class CustomersService {
     const addressKey = (w: { kind: string; value: string }) => `${w.kind}:${w.value}`;
     // serialise first contacts from one address (and one email) across workers; sorted, so two batches never deadlock
     const lockKeys = [...new Set(who.flatMap((w) => [addressKey(w), ...(w.email && w.kind !== 'email' ? [`email:${w.email}`] : [])]))].sort();
-    await m.query(`SELECT pg_advisory_xact_lock(hashtext(k)) FROM (SELECT k FROM unnest($1::text[]) AS k ORDER BY k) sorted`, [lockKeys]);
+    await preparedQuery(m, `SELECT pg_advisory_xact_lock(hashtext(k)) FROM (SELECT k FROM unnest($1::text[]) AS k ORDER BY k) sorted`, [lockKeys]);
 
     const wanted = [...new Map(who.flatMap((w) => [[addressKey(w), [w.kind, w.value]], ...(w.email ? [[`email:${w.email}`, ['email', w.email]]] : [])] as [string, string[]][])).values()];
-    const found: { kind: string; value: string; customer_id: string }[] = await m.query(
+    const found = await preparedQuery<{ kind: string; value: string; customer_id: string }>(
+      m,
       `SELECT i.kind, i.value, i.customer_id FROM customer_identities i
          JOIN unnest($1::text[], $2::text[]) AS w(kind, value) ON w.kind = i.kind AND w.value = i.value`,
       [wanted.map((w) => w[0]), wanted.map((w) => w[1])],
@@ -75,7 +76,7 @@ export class CustomersService {
     });
 
     if (newCustomers.length) {
-      await m.query(`INSERT INTO customers (id, name, email, phone) SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[])`, [
+      await preparedQuery(m, `INSERT INTO customers (id, name, email, phone) SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[])`, [
         newCustomers.map((c) => c.id),
         newCustomers.map((c) => c.name),
         newCustomers.map((c) => c.email),
@@ -92,7 +93,8 @@ export class CustomersService {
       );
     }
     if (newIdentities.length) {
-      await m.query(
+      await preparedQuery(
+        m,
         `INSERT INTO customer_identities (customer_id, kind, value) SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[])
          ON CONFLICT (kind, value) DO NOTHING`,
         [newIdentities.map((i) => i.customerId), newIdentities.map((i) => i.kind), newIdentities.map((i) => i.value)],

@@ -13,9 +13,10 @@ import {
   type RoutingSignal,
   routingChannel,
 } from '@cc/shared';
-import { InjectConfig, notifySql, RealtimeService, signalRouting, updateReturning } from '@cc/platform';
+import { InjectConfig, notifySql, preparedQuery, RealtimeService, signalRouting, updateReturning } from '@cc/platform';
 import { MESSAGE_VIEW_COLUMNS, MESSAGE_VIEW_JOIN, type MessageRow, recordContactEvent, toMessageView } from '@cc/contacts';
 import { OfferViewsService } from './offer-views.service';
+import { CONTACT_VIEW_COLUMNS, CONTACT_VIEW_JOIN, toContactView } from './agent-views';
 import { releaseCapacity } from './capacity';
 import { CustomerChannelService } from './customer-channel.service';
 
@@ -64,18 +65,20 @@ export class ContactLifecycleService {
   }
 
   /**
-   * The agent takes the offer. The common case (a routed contact, answered in time) is one statement;
+   * The agent takes the offer. The common case (a routed contact, answered in time) is one statement,
+   * which also reads back the agent's view of the contact;
    * a warm transfer, a repeat or a late answer takes the full path below.
    */
   async accept(agentId: string, offerId: string): Promise<AgentContactView> {
     // the contact moves first: a concurrent expiry or a second accept waits on its row, then finds it moved
-    const [fast] = await this.db.query(
+    const [fast] = await preparedQuery(
+      this.db,
       `WITH contact AS (
          UPDATE contacts c SET state = 'active', answered_at = COALESCE(c.answered_at, now()), updated_at = now()
           WHERE c.id = (SELECT contact_id FROM contact_offers
                          WHERE id = $1 AND agent_id = $2 AND status = 'pending' AND kind = 'route' AND expires_at > now())
             AND c.state = 'offered' AND c.agent_id = $2
-         RETURNING ${HELD_COLUMNS}
+         RETURNING ${HELD_COLUMNS}, customer_id
        ), offer AS (
          UPDATE contact_offers SET status = 'accepted', resolved_at = now() WHERE id = $1 AND EXISTS (SELECT 1 FROM contact) RETURNING id
        ), missed AS (
@@ -84,13 +87,14 @@ export class ContactLifecycleService {
          INSERT INTO contact_events (contact_id, type, from_state, to_state, actor_type, actor_id, data)
          SELECT id, 'accepted', 'offered', 'active', 'agent', $2, jsonb_build_object('offerId', $1::uuid) FROM contact
        )
-       SELECT contact.*, (SELECT name FROM users WHERE id = $2) AS agent_name,
-              ${notifySql('$3', `json_build_array(json_build_object('t', 'offer_done', 'o', $1::uuid, 'c', contact.id, 'a', $2::uuid))`)} AS signalled
-         FROM contact`,
+       SELECT c.*, ${CONTACT_VIEW_COLUMNS}, (SELECT name FROM users WHERE id = $2) AS agent_name,
+              ${notifySql('$3', `json_build_array(json_build_object('t', 'offer_done', 'o', $1::uuid, 'c', c.id, 'a', $2::uuid))`)} AS signalled
+         FROM contact c ${CONTACT_VIEW_JOIN}`,
       [offerId, agentId, routingChannel(this.config.queuePrefix)],
     );
     if (fast) {
-      const view = await this.views.contact(fast.id);
+      // the statement answered with the agent's view too: no second trip
+      const view = toContactView(fast);
       await this.stateChanged(fast.id, agentId, 'active', 'accepted');
       await this.customers.send(fast, 'conversation:state', { contactId: fast.id, state: 'active', agentName: fast.agent_name });
       return view;
@@ -273,7 +277,8 @@ export class ContactLifecycleService {
 
   /** The agent ends the conversation; they keep the contact (and its capacity) for wrap-up. One statement. */
   async end(agentId: string, contactId: string): Promise<void> {
-    const [contact]: HeldContact[] = await this.db.query(
+    const [contact] = await preparedQuery<HeldContact>(
+      this.db,
       `WITH c AS (
          UPDATE contacts SET state = 'wrap_up', updated_at = now()
           WHERE id = $1 AND agent_id = $2 AND state = 'active' AND pending_transfer IS NULL RETURNING ${HELD_COLUMNS}
@@ -294,7 +299,8 @@ export class ContactLifecycleService {
    * they become idle if that was their last contact), the router is told. One statement.
    */
   async wrapUp(agentId: string, contactId: string, disposition: string, note: string | null): Promise<void> {
-    const [contact]: HeldContact[] = await this.db.query(
+    const [contact] = await preparedQuery<HeldContact>(
+      this.db,
       `WITH before AS (
          SELECT id, state FROM contacts WHERE id = $1 AND agent_id = $2 AND state IN ('active', 'wrap_up') AND pending_transfer IS NULL
        ), c AS (

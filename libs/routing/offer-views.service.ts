@@ -1,61 +1,26 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { AgentContactView, CustomerSummary, OfferView } from '@cc/shared';
-import { ContactsQueryService } from '@cc/contacts';
-
-const CUSTOMER_COLUMNS = `cu.id AS cu_id, cu.name AS cu_name, cu.email AS cu_email, cu.phone AS cu_phone, cu.tier AS cu_tier,
-  cu.preferences AS cu_preferences, cu.notes AS cu_notes`;
-
-const customerOf = (r: any): CustomerSummary => ({
-  id: r.cu_id,
-  name: r.cu_name,
-  email: r.cu_email,
-  phone: r.cu_phone,
-  tier: r.cu_tier,
-  preferences: r.cu_preferences,
-  notes: r.cu_notes,
-});
+import type { AgentContactView, OfferView } from '@cc/shared';
+import { preparedQuery } from '@cc/platform';
+import { CONTACT_VIEW_COLUMNS, CONTACT_VIEW_JOIN, type ContactViewRow, HISTORY_COLUMN, type OfferViewRow, toContactView, toOfferView } from './agent-views';
 
 /** Builds what an agent sees of an offer or a contact they hold: the customer, the conversation, the history. */
 @Injectable()
 export class OfferViewsService {
-  constructor(
-    @InjectDataSource() private readonly db: DataSource,
-    private readonly contacts: ContactsQueryService,
-  ) {}
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  /** Many offers at once, in a fixed number of queries: the routing leader delivers a whole pass's offers. */
+  /** Many offers at once, in one query (the routing leader's pass gets its offers' views from the statement that writes them). */
   async offers(offerIds: string[]): Promise<Map<string, OfferView>> {
     if (offerIds.length === 0) return new Map();
-    const rows = await this.db.query(
-      `SELECT o.id, o.expires_at, c.queued_at, c.id AS contact_id, c.channel, q.id AS queue_id, q.name AS queue_name, ${CUSTOMER_COLUMNS}
-         FROM contact_offers o JOIN contacts c ON c.id = o.contact_id JOIN queues q ON q.id = c.queue_id
-         JOIN customers cu ON cu.id = c.customer_id
+    const rows = await preparedQuery<OfferViewRow>(
+      this.db,
+      `SELECT o.id AS offer_id, o.expires_at, c.queued_at, ${CONTACT_VIEW_COLUMNS}, ${HISTORY_COLUMN}
+         FROM contact_offers o JOIN contacts c ON c.id = o.contact_id ${CONTACT_VIEW_JOIN}
         WHERE o.id = ANY($1)`,
       [offerIds],
     );
-    const contactIds = rows.map((r: any) => r.contact_id);
-    const [messages, histories] = await Promise.all([
-      this.contacts.messages(contactIds),
-      this.contacts.histories([...new Set<string>(rows.map((r: any) => r.cu_id))], contactIds),
-    ]);
-    return new Map(
-      rows.map((r: any): [string, OfferView] => [
-        r.id,
-        {
-          offerId: r.id,
-          contactId: r.contact_id,
-          channel: r.channel,
-          queue: { id: r.queue_id, name: r.queue_name },
-          expiresAt: new Date(r.expires_at).toISOString(),
-          waitingSince: new Date(r.queued_at).toISOString(),
-          customer: customerOf(r),
-          messages: messages.filter((m) => m.contactId === r.contact_id),
-          history: histories.get(r.cu_id) ?? [],
-        },
-      ]),
-    );
+    return new Map(rows.map((r) => [r.offer_id, toOfferView(r)]));
   }
 
   async pendingOffersOf(agentId: string): Promise<OfferView[]> {
@@ -68,40 +33,16 @@ export class OfferViewsService {
   }
 
   async contact(contactId: string): Promise<AgentContactView> {
-    const [view] = await this.contactViews([contactId]);
-    return view;
+    const [row] = await this.db.query(`SELECT ${CONTACT_VIEW_COLUMNS} FROM contacts c ${CONTACT_VIEW_JOIN} WHERE c.id = $1`, [contactId]);
+    return toContactView(row);
   }
 
   async heldContactsOf(agentId: string): Promise<AgentContactView[]> {
-    const rows: { id: string }[] = await this.db.query(
-      `SELECT id FROM contacts WHERE agent_id = $1 AND state IN ('active', 'wrap_up') ORDER BY answered_at`,
+    const rows: ContactViewRow[] = await this.db.query(
+      `SELECT ${CONTACT_VIEW_COLUMNS} FROM contacts c ${CONTACT_VIEW_JOIN}
+        WHERE c.agent_id = $1 AND c.state IN ('active', 'wrap_up') ORDER BY c.answered_at`,
       [agentId],
     );
-    return this.contactViews(rows.map((r) => r.id));
-  }
-
-  private async contactViews(contactIds: string[]): Promise<AgentContactView[]> {
-    if (contactIds.length === 0) return [];
-    const rows = await this.db.query(
-      `SELECT c.id, c.channel, c.state, q.id AS queue_id, q.name AS queue_name, ${CUSTOMER_COLUMNS}
-         FROM contacts c JOIN queues q ON q.id = c.queue_id JOIN customers cu ON cu.id = c.customer_id
-        WHERE c.id = ANY($1)`,
-      [contactIds],
-    );
-    const messages = await this.contacts.messages(contactIds);
-    const byId = new Map<string, any>(rows.map((r: any) => [r.id, r]));
-    return contactIds
-      .filter((id) => byId.has(id))
-      .map((id) => {
-        const r = byId.get(id);
-        return {
-          contactId: r.id,
-          channel: r.channel,
-          state: r.state,
-          queue: { id: r.queue_id, name: r.queue_name },
-          customer: customerOf(r),
-          messages: messages.filter((m) => m.contactId === id),
-        };
-      });
+    return rows.map(toContactView);
   }
 }

@@ -34,7 +34,8 @@ export class RealtimeService implements OnApplicationShutdown {
     if (this.adapter) return this.adapter;
     const prefix = this.config.queuePrefix;
     if (this.config.redisUrl) {
-      const client = new IORedis(this.config.redisUrl, { maxRetriesPerRequest: null });
+      // emits made in the same tick (a routing pass's offers, a transition's notices) go to Redis in one write
+      const client = new IORedis(this.config.redisUrl, { maxRetriesPerRequest: null, enableAutoPipelining: true });
       client.on('error', (e) => this.logger.warn(`socket fan-out redis: ${e.message}`));
       this.closers.push(() => client.quit().catch(() => client.disconnect()));
       this.adapter = createRedisStreamsAdapter(client, { streamName: `${prefix}:socket.io` }) as unknown as AdapterFactory;

@@ -4,10 +4,9 @@ import { randomUUID } from 'node:crypto';
 import { Client, type Notification } from 'pg';
 import { DataSource } from 'typeorm';
 import type { ResolvedConfig } from '@cc/config';
-import { type Channel, type RoutingSignal, routingChannel } from '@cc/shared';
+import { type Channel, type OfferView, type RoutingSignal, routingChannel } from '@cc/shared';
 import { InjectConfig, JobsService, RealtimeService } from '@cc/platform';
 import { ContactLifecycleService } from '../contact-lifecycle.service';
-import { OfferViewsService } from '../offer-views.service';
 import { CustomerChannelService } from '../customer-channel.service';
 import { describeNextOpening, isOpenAt, openSpansBetween } from '@cc/calendars';
 import { dueForAfterHours, dueForOverflow, matchWaiting, priorityScore, type QueueHours } from './matching';
@@ -74,7 +73,6 @@ export class RoutingLeaderService implements OnApplicationBootstrap, OnModuleDes
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @InjectConfig() private readonly config: ResolvedConfig,
-    private readonly views: OfferViewsService,
     private readonly lifecycle: ContactLifecycleService,
     private readonly realtime: RealtimeService,
     private readonly customers: CustomerChannelService,
@@ -291,7 +289,7 @@ export class RoutingLeaderService implements OnApplicationBootstrap, OnModuleDes
       await this.overflowDue(now);
       const decisions = matchWaiting(this.queues, this.agents, this.waiting.values(), now, hours).map((d) => ({ ...d, offerId: randomUUID() }));
       if (decisions.length === 0) return;
-      let written: Map<string, number>;
+      let written: Map<string, OfferView>;
       try {
         written = await this.store.writeOffers(this.db, decisions, this.config.offerTimeoutMs);
       } catch (e) {
@@ -304,8 +302,8 @@ export class RoutingLeaderService implements OnApplicationBootstrap, OnModuleDes
       const failedAgents = new Set<string>();
       const failedContacts = new Set<string>();
       for (const d of decisions) {
-        const expiresAt = written.get(d.offerId);
-        if (expiresAt === undefined) {
+        const view = written.get(d.offerId);
+        if (view === undefined) {
           // the contact stopped waiting or the agent stopped being available meanwhile: re-read both
           const agent = this.agents.get(d.agentId);
           if (agent) agent.load[d.channel] -= 1;
@@ -314,7 +312,7 @@ export class RoutingLeaderService implements OnApplicationBootstrap, OnModuleDes
           continue;
         }
         this.waiting.delete(d.contactId);
-        this.armOfferTimer(d.offerId, expiresAt);
+        this.armOfferTimer(d.offerId, Date.parse(view.expiresAt));
         const times = this.dequeues.get(d.queueId) ?? [];
         times.push(now);
         if (times.length > 20) times.shift();
@@ -322,7 +320,8 @@ export class RoutingLeaderService implements OnApplicationBootstrap, OnModuleDes
       }
       for (const a of failedAgents) this.pending.push({ x: null, s: { t: 'agent', a } });
       for (const c of failedContacts) this.pending.push({ x: null, s: { t: 'waiting', c } });
-      await this.deliver(decisions.filter((d) => written.has(d.offerId)));
+      // an offer that never reaches its agent still expires on its timer and is routed again
+      await Promise.all(decisions.filter((d) => written.has(d.offerId)).map((d) => this.realtime.toAgent(d.agentId, 'offer', written.get(d.offerId)!)));
     } catch (e) {
       if (this.leading) this.logger.error(`routing pass failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     } finally {
@@ -336,13 +335,6 @@ export class RoutingLeaderService implements OnApplicationBootstrap, OnModuleDes
       // disagreement with the database cannot spin; news from other processes runs a pass at once
       if (this.passAgain) this.schedulePass();
     }
-  }
-
-  private async deliver(decisions: { offerId: string; agentId: string }[]): Promise<void> {
-    if (decisions.length === 0) return;
-    const views = await this.views.offers(decisions.map((d) => d.offerId));
-    // an offer that never reaches its agent still expires on its timer and is routed again
-    await Promise.all(decisions.map((d) => (views.has(d.offerId) ? this.realtime.toAgent(d.agentId, 'offer', views.get(d.offerId)!) : undefined)));
   }
 
   /** A warm transfer no second agent took within the transfer window fails back to its first agent. */

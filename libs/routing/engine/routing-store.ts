@@ -1,5 +1,7 @@
-import type { EntityManager } from 'typeorm';
-import type { Channel, DeliveryStatus } from '@cc/shared';
+import type { DataSource, EntityManager } from 'typeorm';
+import { preparedQuery } from '@cc/platform';
+import type { Channel, DeliveryStatus, OfferView } from '@cc/shared';
+import { CONTACT_VIEW_COLUMNS, CONTACT_VIEW_JOIN, HISTORY_COLUMN, type OfferViewRow, toOfferView } from '../agent-views';
 import type { AgentState, Decision, QueuePolicy, WaitingItem } from './routing-model';
 
 type Queryable = Pick<EntityManager, 'query'>;
@@ -62,8 +64,9 @@ export class RoutingStore {
    * Contacts waiting for an agent, and warm transfers waiting for their second agent; `ids` limits
    * the read to those (an id missing from the answer no longer waits).
    */
-  async waiting(q: Queryable, ids: string[] | null): Promise<WaitingItem[]> {
-    const rows = await q.query(
+  async waiting(q: DataSource | EntityManager, ids: string[] | null): Promise<WaitingItem[]> {
+    const rows = await preparedQuery(
+      q,
       `SELECT c.id, c.queue_id, c.channel, c.address, c.customer_id, cu.tier, c.queued_at, c.queue_entered_at,
               c.preferred_agent_id, c.preferred_until, c.preferred_direct, c.state, c.agent_id, c.pending_transfer,
               (SELECT COALESCE(json_agg(json_build_object('a', o.agent_id, 'r', o.resolved_at)), '[]')
@@ -124,10 +127,12 @@ export class RoutingStore {
    * Writes a matching pass's offers in one statement. A decision sticks only if its contact still
    * waits and its agent is still available; the rest are skipped and returned as not written.
    * The capacity CHECK constraint fails the whole statement if memory and database disagree.
+   * Answers each written offer's view, ready to send to its agent, from the same statement.
    */
-  async writeOffers(q: Queryable, decisions: (Decision & { offerId: string })[], offerTimeoutMs: number): Promise<Map<string, number>> {
+  async writeOffers(q: DataSource, decisions: (Decision & { offerId: string })[], offerTimeoutMs: number): Promise<Map<string, OfferView>> {
     if (decisions.length === 0) return new Map();
-    const rows = await q.query(
+    const rows = await preparedQuery<OfferViewRow>(
+      q,
       `WITH input AS (
          SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::int[], $6::text[], $7::jsonb[])
            AS t(offer_id, contact_id, agent_id, channel, step, kind, decision)
@@ -161,7 +166,8 @@ export class RoutingStore {
                 'system', decision ->> 'reason', decision || jsonb_build_object('offerId', offer_id, 'agentId', agent_id)
            FROM done
        )
-       SELECT offer_id, extract(epoch FROM now() + make_interval(secs => $8)) * 1000 AS expires_at FROM done`,
+       SELECT d.offer_id, now() + make_interval(secs => $8) AS expires_at, c.queued_at, ${CONTACT_VIEW_COLUMNS}, ${HISTORY_COLUMN}
+         FROM done d JOIN contacts c ON c.id = d.contact_id ${CONTACT_VIEW_JOIN}`,
       [
         decisions.map((d) => d.offerId),
         decisions.map((d) => d.contactId),
@@ -175,7 +181,7 @@ export class RoutingStore {
         offerTimeoutMs / 1000,
       ],
     );
-    return new Map(rows.map((r: { offer_id: string; expires_at: string }) => [r.offer_id, Number(r.expires_at)]));
+    return new Map(rows.map((r) => [r.offer_id, toOfferView(r)]));
   }
 
   /**
