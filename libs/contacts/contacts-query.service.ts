@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { DomainError, ErrorCode, type MessageView } from '@cc/shared';
+import { type Channel, DomainError, ErrorCode, type MessageView } from '@cc/shared';
 import type { Principal } from '@cc/platform';
 import { MESSAGE_VIEW_COLUMNS, MESSAGE_VIEW_JOIN, type MessageRow, toMessageView } from './message-view';
 
@@ -104,11 +104,12 @@ export class ContactsQueryService {
     return { filename: row.filename, contentType: row.content_type, content: row.content };
   }
 
-  /** The open contact a customer address has on a channel, if any. */
-  async openContactOf(channel: string, address: string): Promise<{ id: string; state: string; agentId: string | null; agentName: string | null } | null> {
+  /** The open contact a customer address has on a conversation channel (chat, SMS, voice; email is threaded), if any. */
+  async openContactOf(channel: Exclude<Channel, 'email'>, address: string): Promise<{ id: string; state: string; agentId: string | null; agentName: string | null } | null> {
     const [row] = await this.db.query(
       `SELECT c.id, c.state, c.agent_id, u.name AS agent_name FROM contacts c LEFT JOIN users u ON u.id = c.agent_id
-        WHERE c.channel = $1 AND c.address = $2 AND c.state IN ('queued', 'offered', 'active', 'wrap_up')`,
+        WHERE c.channel = $1 AND c.address = $2 AND c.state IN ('queued', 'offered', 'active', 'wrap_up')
+          AND c.channel <> 'email' -- lets the planner use the one-open-conversation-per-address index`,
       [channel, address],
     );
     return row ? { id: row.id, state: row.state, agentId: row.agent_id, agentName: row.agent_name } : null;

@@ -72,7 +72,7 @@ export class InboundService {
       const joinable: { channel: string; address: string }[] = joinOnly.length
         ? await m.query(
             `SELECT channel, address FROM contacts JOIN unnest($1::text[], $2::text[]) AS x(ch, addr) ON channel = x.ch AND address = x.addr
-              WHERE state IN ${OPEN_STATES}`,
+              WHERE state IN ${OPEN_STATES} AND channel <> 'email'`,
             [joinOnly.map((j) => j.channel), joinOnly.map((j) => j.address)],
           )
         : [];
@@ -91,11 +91,20 @@ export class InboundService {
       jobs.map((j) => ({ kind: IDENTITY_OF_CHANNEL[j.channel], value: j.address, name: j.profile?.name, email: j.profile?.email })),
     );
 
-    // resolveMany holds the address locks from here on, so these checks cannot race with a retry
-    const seenRows = await preparedQuery<{ external_id: string }>(m, `SELECT external_id FROM messages WHERE external_id = ANY($1)`, [
-      items.map((i) => i.externalId),
-    ]);
-    const seen = new Set(seenRows.map((r) => r.external_id));
+    // resolveMany holds the address locks from here on, so these checks cannot race with a retry.
+    // One query answers both: the messages already stored, and the open chat and SMS conversations
+    // (`channel <> 'email'` lets it use the one-open-conversation-per-address index, which leaves email out).
+    const byAddress = [...new Map(items.filter((i) => i.job.channel !== 'email').map((i) => [i.conversation, i])).values()];
+    const [known] = await preparedQuery<{ seen: string[]; open: any[] }>(
+      m,
+      `SELECT (SELECT COALESCE(json_agg(external_id), '[]') FROM messages WHERE external_id = ANY($1)) AS seen,
+              (SELECT COALESCE(json_agg(json_build_object('id', c.id, 'state', c.state, 'agent_id', c.agent_id, 'queue_id', c.queue_id,
+                                                          'channel', c.channel, 'address', c.address, 'channel_address', c.channel_address)), '[]')
+                 FROM contacts c JOIN unnest($2::text[], $3::text[]) AS x(channel, address) ON x.channel = c.channel AND x.address = c.address
+                WHERE c.state IN ${OPEN_STATES} AND c.channel <> 'email') AS open`,
+      [items.map((i) => i.externalId), byAddress.map((i) => i.job.channel), byAddress.map((i) => i.job.address)],
+    );
+    const seen = new Set(known.seen);
     const fresh = items
       .map((item, i) => ({ ...item, customerId: customerIds[i], index: i, follows: null as string | null }))
       .filter((item) => {
@@ -108,24 +117,13 @@ export class InboundService {
     const opened = new Set<string>();
     if (fresh.length) {
       await this.threadEmails(m, fresh, contacts);
-      const byAddress = [...new Map(fresh.filter((f) => !f.conversation.startsWith('email')).map((f) => [f.conversation, f])).values()];
-      const open: any[] = byAddress.length
-        ? await preparedQuery(
-            m,
-            `SELECT c.id, c.state, c.agent_id, c.queue_id, c.channel, c.address, c.channel_address FROM contacts c
-               JOIN unnest($1::text[], $2::text[]) AS x(channel, address) ON x.channel = c.channel AND x.address = c.address
-              WHERE c.state IN ${OPEN_STATES}`,
-            [byAddress.map((f) => f.job.channel), byAddress.map((f) => f.job.address)],
-          )
-        : [];
-      for (const r of open) contacts.set(`${r.channel}\u0000${r.address}`, toContact(r));
+      for (const r of known.open) contacts.set(`${r.channel}\u0000${r.address}`, toContact(r));
       const conversations = [...new Map(fresh.map((f) => [f.conversation, f])).values()];
       const toOpen = conversations.filter((f) => !contacts.has(f.conversation) && !f.job.joinOnly).map((f) => ({ ...f, contactId: randomUUID() }));
       if (toOpen.length) {
-        // a returning customer goes to their last agent first, for the queue's sticky window, if they
-        // were last served within the reopen window
-        // one statement opens the contacts, logs their events and tells the router, in NOTIFYs of at
-        // most SIGNALS_PER_NOTIFY signals each (a NOTIFY payload is limited to 8000 bytes)
+        // One statement opens the contacts, logs their events and tells the router, in NOTIFYs of at
+        // most SIGNALS_PER_NOTIFY signals each. A returning customer goes to their last agent first,
+        // for the queue's sticky window, if they were last served within the reopen window.
         const created: any[] = await preparedQuery(
           m,
           `WITH created AS (

@@ -75,14 +75,6 @@ export class CustomersService {
       return customerId;
     });
 
-    if (newCustomers.length) {
-      await preparedQuery(m, `INSERT INTO customers (id, name, email, phone) SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[])`, [
-        newCustomers.map((c) => c.id),
-        newCustomers.map((c) => c.name),
-        newCustomers.map((c) => c.email),
-        newCustomers.map((c) => c.phone),
-      ]);
-    }
     if (profileUpdates.size) {
       const ids = [...profileUpdates.keys()];
       await m.query(
@@ -93,11 +85,23 @@ export class CustomersService {
       );
     }
     if (newIdentities.length) {
+      // new customers and their identities in one statement (every new customer has one)
       await preparedQuery(
         m,
-        `INSERT INTO customer_identities (customer_id, kind, value) SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[])
+        `WITH created AS (
+           INSERT INTO customers (id, name, email, phone) SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[])
+         )
+         INSERT INTO customer_identities (customer_id, kind, value) SELECT * FROM unnest($5::uuid[], $6::text[], $7::text[])
          ON CONFLICT (kind, value) DO NOTHING`,
-        [newIdentities.map((i) => i.customerId), newIdentities.map((i) => i.kind), newIdentities.map((i) => i.value)],
+        [
+          newCustomers.map((c) => c.id),
+          newCustomers.map((c) => c.name),
+          newCustomers.map((c) => c.email),
+          newCustomers.map((c) => c.phone),
+          newIdentities.map((i) => i.customerId),
+          newIdentities.map((i) => i.kind),
+          newIdentities.map((i) => i.value),
+        ],
       );
     }
     return result;

@@ -62,7 +62,8 @@ export class RoutingStore {
 
   /**
    * Contacts waiting for an agent, and warm transfers waiting for their second agent; `ids` limits
-   * the read to those (an id missing from the answer no longer waits).
+   * the read to those (an id missing from the answer no longer waits). The two forms are separate
+   * statements, so the prepared plan for a few ids is an index lookup, never a scan of all contacts.
    */
   async waiting(q: DataSource | EntityManager, ids: string[] | null): Promise<WaitingItem[]> {
     const rows = await preparedQuery(
@@ -71,12 +72,12 @@ export class RoutingStore {
               c.preferred_agent_id, c.preferred_until, c.preferred_direct, c.state, c.agent_id, c.pending_transfer,
               (SELECT COALESCE(json_agg(json_build_object('a', o.agent_id, 'r', o.resolved_at)), '[]')
                  FROM contact_offers o WHERE o.contact_id = c.id AND o.status IN ('rejected', 'expired')
-                  AND o.resolved_at > now() - make_interval(secs => $2)) AS declines
+                  AND o.resolved_at > now() - make_interval(secs => $1)) AS declines
          FROM contacts c JOIN customers cu ON cu.id = c.customer_id
         WHERE (c.state = 'queued' OR (c.state = 'active' AND c.pending_transfer IS NOT NULL))
           AND NOT EXISTS (SELECT 1 FROM contact_offers o WHERE o.contact_id = c.id AND o.status = 'pending')
-          AND ($1::uuid[] IS NULL OR c.id = ANY($1))`,
-      [ids, this.reofferCooldownMs / 1000],
+          ${ids === null ? '' : 'AND c.id = ANY($2)'}`,
+      ids === null ? [this.reofferCooldownMs / 1000] : [this.reofferCooldownMs / 1000, ids],
     );
     return rows.map((r: any): WaitingItem => {
       const excluded = new Map<string, number>(
