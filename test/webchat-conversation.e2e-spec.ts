@@ -90,4 +90,39 @@ describe('a web-chat conversation from visitor to agent and back', () => {
     alice.close();
     visitor.close();
   });
+
+  it("tells the agent's other desks of each change their command made, and the commanding desk only by its acknowledgement", async () => {
+    // Alice again: her first desk closed above, and a closed desk's agent stays available for a grace period
+    const token = await login(t.url, 'alice@demo.local', 'agent-demo');
+    const desk = await connectAgent(t.url, token);
+    const otherTab = await connectAgent(t.url, token);
+    const deskStates: any[] = [];
+    const otherTabStates: any[] = [];
+    desk.socket.on('contact:state', (e) => deskStates.push(e));
+    otherTab.socket.on('contact:state', (e) => otherTabStates.push(e));
+    await desk.ack('presence:set', { state: 'available' });
+
+    const visitor = await connectVisitor(t.url);
+    const offered = waitForEvent(desk.socket, 'offer');
+    await visitor.say('Two tabs open on your side?');
+    const offer = await offered;
+    expect(await desk.ack('offer:accept', { offerId: offer.offerId })).toMatchObject({ ok: true, contact: { state: 'active' } });
+    expect(await desk.ack('contact:end', { contactId: offer.contactId })).toEqual({ ok: true });
+    const closedElsewhere = waitForEvent(otherTab.socket, 'contact:state', (e) => e.state === 'closed');
+    expect(await desk.ack('contact:wrapup', { contactId: offer.contactId, disposition: 'resolved' })).toEqual({ ok: true });
+    await closedElsewhere;
+
+    expect(otherTabStates).toEqual([
+      { contactId: offer.contactId, state: 'active', reason: 'accepted' },
+      { contactId: offer.contactId, state: 'wrap_up', reason: 'ended_by_agent' },
+      { contactId: offer.contactId, state: 'closed', reason: 'wrap_up_done' },
+    ]);
+    // a socket's events arrive in the order the server sent them, so anything sent to the commanding
+    // desk about its own commands would have arrived before their acknowledgements
+    expect(deskStates).toEqual([]);
+
+    desk.close();
+    otherTab.close();
+    visitor.close();
+  });
 });

@@ -69,7 +69,7 @@ export class ContactLifecycleService {
    * which also reads back the agent's view of the contact;
    * a warm transfer, a repeat or a late answer takes the full path below.
    */
-  async accept(agentId: string, offerId: string): Promise<AgentContactView> {
+  async accept(agentId: string, offerId: string, origin?: string): Promise<AgentContactView> {
     // the contact moves first: a concurrent expiry or a second accept waits on its row, then finds it moved
     const [fast] = await preparedQuery(
       this.db,
@@ -95,7 +95,7 @@ export class ContactLifecycleService {
     if (fast) {
       // the statement answered with the agent's view too: no second trip
       const view = toContactView(fast);
-      await this.stateChanged(fast.id, agentId, 'active', 'accepted');
+      await this.stateChanged(fast.id, agentId, 'active', 'accepted', origin);
       await this.customers.send(fast, 'conversation:state', { contactId: fast.id, state: 'active', agentName: fast.agent_name });
       return view;
     }
@@ -152,7 +152,7 @@ export class ContactLifecycleService {
     });
     const view = await this.views.contact(outcome.contactId);
     if (outcome.repeated || !outcome.contact) return view;
-    await this.stateChanged(outcome.contactId, agentId, 'active', 'accepted');
+    await this.stateChanged(outcome.contactId, agentId, 'active', 'accepted', origin);
     if (outcome.previousAgentId) {
       await this.realtime.toAgent(outcome.previousAgentId, 'contact:released', { contactId: outcome.contactId, reason: 'transferred' });
     }
@@ -276,7 +276,7 @@ export class ContactLifecycleService {
   }
 
   /** The agent ends the conversation; they keep the contact (and its capacity) for wrap-up. One statement. */
-  async end(agentId: string, contactId: string): Promise<void> {
+  async end(agentId: string, contactId: string, origin?: string): Promise<void> {
     const [contact] = await preparedQuery<HeldContact>(
       this.db,
       `WITH c AS (
@@ -290,7 +290,7 @@ export class ContactLifecycleService {
       [contactId, agentId],
     );
     if (!contact) throw await this.contactProblem(agentId, contactId, 'active, with no transfer pending');
-    await this.stateChanged(contactId, agentId, 'wrap_up', 'ended_by_agent');
+    await this.stateChanged(contactId, agentId, 'wrap_up', 'ended_by_agent', origin);
     await this.customers.send(contact, 'conversation:state', { contactId, state: 'wrap_up', agentName: null });
   }
 
@@ -298,7 +298,7 @@ export class ContactLifecycleService {
    * Wrap-up done: the contact closes with its disposition and note, the agent's capacity frees (and
    * they become idle if that was their last contact), the router is told. One statement.
    */
-  async wrapUp(agentId: string, contactId: string, disposition: string, note: string | null): Promise<void> {
+  async wrapUp(agentId: string, contactId: string, disposition: string, note: string | null, origin?: string): Promise<void> {
     const [contact] = await preparedQuery<HeldContact>(
       this.db,
       `WITH before AS (
@@ -326,7 +326,7 @@ export class ContactLifecycleService {
       [contactId, agentId, disposition, note, routingChannel(this.config.queuePrefix)],
     );
     if (!contact) throw await this.contactProblem(agentId, contactId, 'active or wrap_up, with no transfer pending');
-    await this.stateChanged(contactId, agentId, 'closed', 'wrap_up_done');
+    await this.stateChanged(contactId, agentId, 'closed', 'wrap_up_done', origin);
     await this.customers.send(contact, 'conversation:state', { contactId, state: 'closed', agentName: null });
   }
 
@@ -436,9 +436,12 @@ export class ContactLifecycleService {
     await this.stateChanged(contactId, null, 'queued', why);
   }
 
-  /** Tells the agent holding a contact, and supervisors monitoring it, that it changed state. */
-  async stateChanged(contactId: string, agentId: string | null, state: ContactState, reason: string): Promise<void> {
-    if (agentId) await this.realtime.toAgent(agentId, 'contact:state', { contactId, state, reason });
+  /**
+   * Tells the agent holding a contact, and supervisors monitoring it, that it changed state. `origin`
+   * is the agent's socket whose command made the change, if one did: it has the acknowledgement.
+   */
+  async stateChanged(contactId: string, agentId: string | null, state: ContactState, reason: string, origin?: string): Promise<void> {
+    if (agentId) await this.realtime.toAgentExcept(agentId, origin, 'contact:state', { contactId, state, reason });
     await this.realtime.toMonitors(contactId, 'contact:state', { contactId, state, reason });
   }
 

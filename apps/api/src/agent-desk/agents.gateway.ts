@@ -118,7 +118,7 @@ export class AgentsGateway implements OnGatewayInit, OnGatewayConnection, OnGate
   accept(@ConnectedSocket() socket: AgentSocket, @MessageBody() body: unknown) {
     return acknowledge(async () => {
       const { offerId } = parsePayload(OfferCommandDto, body);
-      return { contact: await this.lifecycle.accept(socket.data.agent.id, offerId) };
+      return { contact: await this.lifecycle.accept(socket.data.agent.id, offerId, socket.id) };
     });
   }
 
@@ -154,7 +154,7 @@ export class AgentsGateway implements OnGatewayInit, OnGatewayConnection, OnGate
   end(@ConnectedSocket() socket: AgentSocket, @MessageBody() body: unknown) {
     return acknowledge(async () => {
       const { contactId } = parsePayload(ContactCommandDto, body);
-      await this.lifecycle.end(socket.data.agent.id, contactId);
+      await this.lifecycle.end(socket.data.agent.id, contactId, socket.id);
       return {};
     });
   }
@@ -192,7 +192,7 @@ export class AgentsGateway implements OnGatewayInit, OnGatewayConnection, OnGate
   wrapUp(@ConnectedSocket() socket: AgentSocket, @MessageBody() body: unknown) {
     return acknowledge(async () => {
       const { contactId, disposition, note } = parsePayload(WrapUpDto, body);
-      await this.lifecycle.wrapUp(socket.data.agent.id, contactId, disposition, note ?? null);
+      await this.lifecycle.wrapUp(socket.data.agent.id, contactId, disposition, note ?? null, socket.id);
       return {};
     });
   }
