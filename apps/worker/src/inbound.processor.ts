@@ -70,8 +70,8 @@ export class InboundProcessor extends ResilientWorkerHost implements OnApplicati
     }
   }
 
-  onApplicationBootstrap(): void {
-    this.worker.concurrency = this.config.concurrency.inbound;
+  onApplicationBootstrap(): Promise<void> {
+    return this.startWorker(this.config.concurrency.inbound);
   }
 
   process(job: Job): Promise<unknown> {

@@ -40,8 +40,8 @@ export class OutboundProcessor extends ResilientWorkerHost implements OnApplicat
     super();
   }
 
-  onApplicationBootstrap(): void {
-    this.worker.concurrency = this.config.outbound.concurrency;
+  onApplicationBootstrap(): Promise<void> {
+    return this.startWorker(this.config.outbound.concurrency);
   }
 
   process(job: Job): Promise<unknown> {

@@ -45,7 +45,7 @@ export class TimersProcessor extends ResilientWorkerHost implements OnApplicatio
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    this.worker.concurrency = this.config.concurrency.timers;
+    await this.startWorker(this.config.concurrency.timers);
     await this.jobs
       .queue(QueueName.Timers)
       .upsertJobScheduler('sweep', { every: this.config.sweepIntervalMs }, { name: 'timers.sweep', data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } });

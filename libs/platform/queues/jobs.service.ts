@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bullmq';
 import type { Queue } from 'bullmq';
 import { JOB_QUEUE, type JobName, type JobPayloads, QueueName } from '@cc/shared';
@@ -8,7 +8,7 @@ import { jobOptions } from './job-options';
 
 /** Enqueues jobs by name; the payload type and the options follow from the name. */
 @Injectable()
-export class JobsService {
+export class JobsService implements OnApplicationBootstrap {
   private readonly logger = new Logger(JobsService.name);
   private readonly queues: Record<QueueName, Queue>;
 
@@ -21,6 +21,15 @@ export class JobsService {
     this.queues = { [QueueName.Inbound]: inbound, [QueueName.Timers]: timers, [QueueName.Outbound]: outbound };
     // a queue emits 'error' when its connection drops (it reconnects by itself); unheard, that would end the process
     for (const queue of Object.values(this.queues)) queue.on('error', (e) => this.logger.warn(`queue ${queue.name}: ${e.message}`));
+  }
+
+  /**
+   * Connects every queue now. With queues on PostgreSQL, a queue's first command checks the schema
+   * once and remembers the outcome: a first command made while the database is unreachable would
+   * leave that queue failing until the process restarts, so none is left to a later moment.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    await Promise.all(this.allQueues().map((q) => q.waitUntilReady()));
   }
 
   async enqueue<N extends JobName>(name: N, payload: JobPayloads[N]): Promise<void> {
