@@ -196,9 +196,7 @@ describe('business hours and after-hours handling', () => {
     t = await startApp({
       env: {
         PUBLIC_URL,
-        TWILIO_ACCOUNT_SID: TWILIO_TEST_ACCOUNT.sid,
-        TWILIO_AUTH_TOKEN: TWILIO_TEST_ACCOUNT.token,
-        TWILIO_API_BASE_URL: fake.url,
+        ...fake.appEnv(),
         SMS_NUMBER_QUEUES: `${SUPPORT_NUMBER}=Support`,
         SMTP_RELAY_URL: sink.url,
         OUTBOUND_BACKOFF_MS: '200',

@@ -25,9 +25,7 @@ describe('the voice channel (Twilio Programmable Voice)', () => {
     t = await startApp({
       env: {
         PUBLIC_URL,
-        TWILIO_ACCOUNT_SID: TWILIO_TEST_ACCOUNT.sid,
-        TWILIO_AUTH_TOKEN: TWILIO_TEST_ACCOUNT.token,
-        TWILIO_API_BASE_URL: fake.url,
+        ...fake.appEnv(),
         VOICE_HOLD_MUSIC_URL: 'https://music.example.test/hold.mp3',
         OFFER_REOFFER_COOLDOWN_SECONDS: '0',
       },

@@ -25,6 +25,11 @@ export class FakeTwilioRest {
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
+  /** what an app under test needs to talk to this stand-in as Twilio: the test account and this server's address */
+  appEnv(): Record<string, string> {
+    return { TWILIO_ACCOUNT_SID: TWILIO_TEST_ACCOUNT.sid, TWILIO_AUTH_TOKEN: TWILIO_TEST_ACCOUNT.token, TWILIO_API_BASE_URL: this.url };
+  }
+
   /** the message-creation requests so far */
   get messages(): TwilioRestRequest[] {
     return this.requests.filter((r) => r.method === 'POST' && /\/Accounts\/[^/]+\/Messages\.json$/.test(r.path));
