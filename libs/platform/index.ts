@@ -16,3 +16,4 @@ export * from './bootstrap/compose';
 export * from './bootstrap/lifecycle';
 export * from './database/sql';
 export * from './database/signals';
+export * from './database/micro-batcher';

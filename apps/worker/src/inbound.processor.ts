@@ -3,10 +3,9 @@ import { Processor } from '@nestjs/bullmq';
 import type { Job } from 'bullmq';
 import type { ResolvedConfig } from '@cc/config';
 import { type InboundMessageJob, type MessageView, QueueName } from '@cc/shared';
-import { InjectConfig, RealtimeService } from '@cc/platform';
+import { InjectConfig, MicroBatcher, RealtimeService } from '@cc/platform';
 import { DeliveryService, type IngestedContact, InboundService, type IngestResult } from '@cc/contacts';
 import { SmsComplianceService, smsKeyword } from '@cc/channels/sms';
-import { MicroBatcher } from './micro-batcher';
 import { dispatch, type JobHandlers } from './job-handlers';
 import { ResilientWorkerHost } from './worker-errors';
 
