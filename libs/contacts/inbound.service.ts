@@ -5,7 +5,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { type Channel, type ContactState, type IdentityKind, type InboundMessageJob, type MessageView, OPEN_CONTACT_STATES, routingChannel } from '@cc/shared';
 import { MESSAGE_VIEW_COLUMNS, MESSAGE_VIEW_JOIN, type MessageRow, toMessageView } from './message-view';
 import type { ResolvedConfig } from '@cc/config';
-import { CustomersService } from '@cc/customers';
+import { createCustomersCtes, CustomerResolution, customerWriteValues, CustomersService, type KnownIdentity, knownIdentitiesSql, LOCK_ADDRESSES_SQL } from '@cc/customers';
 import { InjectConfig, notifySql, preparedQuery } from '@cc/platform';
 
 const IDENTITY_OF_CHANNEL: Record<Channel, IdentityKind> = { chat: 'webchat', sms: 'phone', voice: 'phone', email: 'email' };
@@ -84,26 +84,34 @@ export class InboundService {
     });
   }
 
+  /**
+   * In the common case five round trips whatever the batch's size: begin; the address locks; one read
+   * of the customers' identities, the messages already stored and the open conversations; one write of
+   * new customers, new contacts (with their events and the router's signal) and the messages; commit.
+   */
   private async ingestIn(m: EntityManager, jobs: InboundMessageJob[]): Promise<IngestResult[]> {
     const items = jobs.map((job) => ({ job, externalId: inboundExternalId(job), conversation: `${job.channel}\u0000${job.address}` }));
-    const customerIds = await this.customers.resolveMany(
-      m,
+    const resolution = new CustomerResolution(
       jobs.map((j) => ({ kind: IDENTITY_OF_CHANNEL[j.channel], value: j.address, name: j.profile?.name, email: j.profile?.email })),
     );
+    await preparedQuery(m, LOCK_ADDRESSES_SQL, [resolution.lockKeys]);
 
-    // resolveMany holds the address locks from here on, so these checks cannot race with a retry.
-    // One query answers both: the messages already stored, and the open chat and SMS conversations
-    // (`channel <> 'email'` lets it use the one-open-conversation-per-address index, which leaves email out).
+    // Under the locks, so these reads cannot race with a retry or a first contact from the same address.
+    // `channel <> 'email'` lets the open-conversation lookup use the one-open-conversation-per-address index, which leaves email out.
     const byAddress = [...new Map(items.filter((i) => i.job.channel !== 'email').map((i) => [i.conversation, i])).values()];
-    const [known] = await preparedQuery<{ seen: string[]; open: any[] }>(
+    const [known] = await preparedQuery<{ identities: KnownIdentity[]; seen: string[]; open: any[] }>(
       m,
-      `SELECT (SELECT COALESCE(json_agg(external_id), '[]') FROM messages WHERE external_id = ANY($1)) AS seen,
+      `SELECT ${knownIdentitiesSql('$4', '$5')} AS identities,
+              (SELECT COALESCE(json_agg(external_id), '[]') FROM messages WHERE external_id = ANY($1)) AS seen,
               (SELECT COALESCE(json_agg(json_build_object('id', c.id, 'state', c.state, 'agent_id', c.agent_id, 'queue_id', c.queue_id,
                                                           'channel', c.channel, 'address', c.address, 'channel_address', c.channel_address)), '[]')
                  FROM contacts c JOIN unnest($2::text[], $3::text[]) AS x(channel, address) ON x.channel = c.channel AND x.address = c.address
                 WHERE c.state IN ${OPEN_STATES} AND c.channel <> 'email') AS open`,
-      [items.map((i) => i.externalId), byAddress.map((i) => i.job.channel), byAddress.map((i) => i.job.address)],
+      [items.map((i) => i.externalId), byAddress.map((i) => i.job.channel), byAddress.map((i) => i.job.address), resolution.lookup.kinds, resolution.lookup.values],
     );
+    const { customerIds, writes } = resolution.decide(known.identities);
+    await this.customers.learnProfiles(m, writes.profileUpdates);
+
     const seen = new Set(known.seen);
     const fresh = items
       .map((item, i) => ({ ...item, customerId: customerIds[i], index: i, follows: null as string | null }))
@@ -113,90 +121,93 @@ export class InboundService {
         return true;
       });
 
+    // each message's contact: an open one it joins, or one this statement opens
     const contacts = new Map<string, IngestedContact>();
-    const opened = new Set<string>();
-    if (fresh.length) {
-      await this.threadEmails(m, fresh, contacts);
-      for (const r of known.open) contacts.set(`${r.channel}\u0000${r.address}`, toContact(r));
-      const conversations = [...new Map(fresh.map((f) => [f.conversation, f])).values()];
-      const toOpen = conversations.filter((f) => !contacts.has(f.conversation) && !f.job.joinOnly).map((f) => ({ ...f, contactId: randomUUID() }));
-      if (toOpen.length) {
-        // One statement opens the contacts, logs their events and tells the router, in NOTIFYs of at
-        // most SIGNALS_PER_NOTIFY signals each. A returning customer goes to their last agent first,
-        // for the queue's sticky window, if they were last served within the reopen window.
-        const created: any[] = await preparedQuery(
-          m,
-          `WITH created AS (
-             INSERT INTO contacts (id, customer_id, channel, address, channel_address, follows_contact_id, queue_id, state, created_at,
-                                   queued_at, queue_entered_at, preferred_agent_id, preferred_until)
-             SELECT x.id, x.customer_id, x.channel, x.address, x.channel_address, x.follows, q.id, 'queued', x.at, x.at, x.at, last.agent_id,
-                    CASE WHEN last.agent_id IS NOT NULL AND q.sticky_seconds > 0 THEN x.at + make_interval(secs => q.sticky_seconds) END
-               FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::uuid[], $6::float8[], $7::text[], $8::uuid[])
-                    AS x0(id, customer_id, channel, address, queue_id, at_ms, channel_address, follows)
-               CROSS JOIN LATERAL (SELECT x0.*, to_timestamp(x0.at_ms / 1000.0) AS at) x
-               JOIN queues q ON q.id = x.queue_id
-               LEFT JOIN LATERAL (
-                 SELECT o.agent_id FROM contact_offers o JOIN contacts pc ON pc.id = o.contact_id
-                  WHERE pc.customer_id = x.customer_id AND o.status = 'accepted'
-                    AND (pc.closed_at IS NULL OR pc.closed_at > x.at - make_interval(secs => $9))
-                  ORDER BY o.resolved_at DESC LIMIT 1) last ON true
-             RETURNING id, state, agent_id, queue_id, channel, address, customer_id, channel_address, follows_contact_id
-           ), events AS (
-             INSERT INTO contact_events (contact_id, type, to_state, actor_type, actor_id, reason, data)
-             SELECT id, 'queued', 'queued', 'customer', customer_id, 'new_contact',
-                    CASE WHEN follows_contact_id IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('followsContactId', follows_contact_id) END
-               FROM created
-           ), signalled AS (
-             SELECT ${notifySql('$10', `json_agg(json_build_object('t', 'waiting', 'c', id))`)}
-               FROM (SELECT id, (row_number() OVER () - 1) / ${SIGNALS_PER_NOTIFY} AS chunk FROM created) numbered GROUP BY chunk
-           )
-           SELECT created.*, (SELECT count(*) FROM signalled) AS notifications FROM created`,
-          [
-            toOpen.map((f) => f.contactId),
-            toOpen.map((f) => f.customerId),
-            toOpen.map((f) => f.job.channel),
-            toOpen.map((f) => f.job.address),
-            toOpen.map((f) => f.job.queueId),
-            toOpen.map((f) => f.job.receivedAt),
-            toOpen.map((f) => f.job.channelAddress ?? null),
-            toOpen.map((f) => f.follows),
-            this.config.reopenWindowSeconds,
-            routingChannel(this.config.queuePrefix),
-          ],
-        );
-        const conversationOf = new Map(toOpen.map((f) => [f.contactId, f.conversation]));
-        for (const r of created) {
-          contacts.set(conversationOf.get(r.id)!, toContact(r));
-          opened.add(r.id);
-        }
-      }
-    }
+    await this.threadEmails(m, fresh, contacts);
+    for (const r of known.open) contacts.set(`${r.channel}\u0000${r.address}`, toContact(r));
+    const conversations = [...new Map(fresh.map((f) => [f.conversation, f])).values()];
+    const toOpen = conversations.filter((f) => !contacts.has(f.conversation) && !f.job.joinOnly).map((f) => ({ ...f, contactId: randomUUID() }));
+    const opening = new Map(toOpen.map((f) => [f.conversation, f.contactId]));
+    const contactIdOf = (conversation: string) => contacts.get(conversation)?.id ?? opening.get(conversation);
+    const toStore = fresh.filter((f) => contactIdOf(f.conversation));
 
-    const stored = fresh.filter((f) => contacts.has(f.conversation));
-    const rows = stored.length
-      ? await preparedQuery<{ id: string; external_id: string; created_at: Date }>(
-          m,
-          `INSERT INTO messages (contact_id, direction, author_type, body, external_id, client_message_id, subject, html, full_body, provider_message_id)
+    const opened = new Set<string>();
+    let rows: { id: string; external_id: string; created_at: string }[] = [];
+    if (writes.newIdentities.length || toStore.length) {
+      // A returning customer goes to their last agent first, for the queue's sticky window, if they were
+      // last served within the reopen window. The router hears of new contacts in NOTIFYs of at most
+      // SIGNALS_PER_NOTIFY signals each. A message whose new contact was not opened (no such queue) is not stored.
+      const [written] = await preparedQuery<{ created: any[]; stored: typeof rows }>(
+        m,
+        `WITH ${createCustomersCtes(11)}, created AS (
+           INSERT INTO contacts (id, customer_id, channel, address, channel_address, follows_contact_id, queue_id, state, created_at,
+                                 queued_at, queue_entered_at, preferred_agent_id, preferred_until)
+           SELECT x.id, x.customer_id, x.channel, x.address, x.channel_address, x.follows, q.id, 'queued', x.at, x.at, x.at, last.agent_id,
+                  CASE WHEN last.agent_id IS NOT NULL AND q.sticky_seconds > 0 THEN x.at + make_interval(secs => q.sticky_seconds) END
+             FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::uuid[], $6::float8[], $7::text[], $8::uuid[])
+                  AS x0(id, customer_id, channel, address, queue_id, at_ms, channel_address, follows)
+             CROSS JOIN LATERAL (SELECT x0.*, to_timestamp(x0.at_ms / 1000.0) AS at) x
+             JOIN queues q ON q.id = x.queue_id
+             LEFT JOIN LATERAL (
+               SELECT o.agent_id FROM contact_offers o JOIN contacts pc ON pc.id = o.contact_id
+                WHERE pc.customer_id = x.customer_id AND o.status = 'accepted'
+                  AND (pc.closed_at IS NULL OR pc.closed_at > x.at - make_interval(secs => $9))
+                ORDER BY o.resolved_at DESC LIMIT 1) last ON true
+           RETURNING id, state, agent_id, queue_id, channel, address, customer_id, channel_address, follows_contact_id
+         ), events AS (
+           INSERT INTO contact_events (contact_id, type, to_state, actor_type, actor_id, reason, data)
+           SELECT id, 'queued', 'queued', 'customer', customer_id, 'new_contact',
+                  CASE WHEN follows_contact_id IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('followsContactId', follows_contact_id) END
+             FROM created
+         ), signalled AS (
+           SELECT ${notifySql('$10', `json_agg(json_build_object('t', 'waiting', 'c', id))`)}
+             FROM (SELECT id, (row_number() OVER () - 1) / ${SIGNALS_PER_NOTIFY} AS chunk FROM created) numbered GROUP BY chunk
+         ), stored AS (
+           INSERT INTO messages (contact_id, direction, author_type, body, external_id, client_message_id, subject, html, full_body, provider_message_id)
            SELECT contact_id, 'inbound', 'customer', body, external_id, client_message_id, subject, html, full_body, provider_message_id
-             FROM jsonb_to_recordset($1::jsonb)
+             FROM jsonb_to_recordset($18::jsonb)
                   AS x(contact_id uuid, body text, external_id text, client_message_id text, subject text, html text, full_body text, provider_message_id text)
-           RETURNING id, external_id, created_at`,
-          [
-            JSON.stringify(
-              stored.map((f) => ({
-                contact_id: contacts.get(f.conversation)!.id,
-                body: f.job.text,
-                external_id: f.externalId,
-                client_message_id: f.job.externalId,
-                subject: f.job.content?.subject ?? null,
-                html: f.job.content?.html ?? null,
-                full_body: f.job.content?.fullText ?? null,
-                provider_message_id: f.job.providerMessageId ?? null,
-              })),
-            ),
-          ],
-        )
-      : [];
+            WHERE x.contact_id IN (SELECT id FROM created) OR x.contact_id = ANY($19::uuid[])
+           RETURNING id, external_id, created_at
+         )
+         SELECT (SELECT COALESCE(json_agg(created), '[]') FROM created) AS created,
+                (SELECT COALESCE(json_agg(stored), '[]') FROM stored) AS stored,
+                (SELECT count(*) FROM signalled) AS notifications`,
+        [
+          toOpen.map((f) => f.contactId),
+          toOpen.map((f) => f.customerId),
+          toOpen.map((f) => f.job.channel),
+          toOpen.map((f) => f.job.address),
+          toOpen.map((f) => f.job.queueId),
+          toOpen.map((f) => f.job.receivedAt),
+          toOpen.map((f) => f.job.channelAddress ?? null),
+          toOpen.map((f) => f.follows),
+          this.config.reopenWindowSeconds,
+          routingChannel(this.config.queuePrefix),
+          ...customerWriteValues(writes),
+          JSON.stringify(
+            toStore.map((f) => ({
+              contact_id: contactIdOf(f.conversation),
+              body: f.job.text,
+              external_id: f.externalId,
+              client_message_id: f.job.externalId,
+              subject: f.job.content?.subject ?? null,
+              html: f.job.content?.html ?? null,
+              full_body: f.job.content?.fullText ?? null,
+              provider_message_id: f.job.providerMessageId ?? null,
+            })),
+          ),
+          [...contacts.values()].map((c) => c.id),
+        ],
+      );
+      const conversationOf = new Map(toOpen.map((f) => [f.contactId, f.conversation]));
+      for (const r of written.created) {
+        contacts.set(conversationOf.get(r.id)!, toContact(r));
+        opened.add(r.id);
+      }
+      rows = written.stored;
+    }
+    const stored = toStore.filter((f) => contacts.has(f.conversation));
     const byExternalId = new Map(rows.map((r) => [r.external_id, r]));
     const withAttachments = stored.filter((f) => f.job.content?.attachments?.length);
     if (withAttachments.length) {

@@ -1,20 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, Repository } from 'typeorm';
 import type { ResolvedConfig } from '@cc/config';
 import { DomainError, ErrorCode, type IdentityKind, type RoutingSignal } from '@cc/shared';
-import { InjectConfig, preparedQuery, signalRouting } from '@cc/platform';
+import { InjectConfig, signalRouting } from '@cc/platform';
 import { Customer } from './customer.entity';
 import { toE164 } from './phone-number';
 import { CustomerIdentity } from './customer-identity.entity';
-
-export interface InboundIdentity {
-  kind: IdentityKind;
-  value: string;
-  name?: string;
-  email?: string;
-}
+import type { CustomerWrites } from './customer-resolution';
 
 export interface CustomerUpdate {
   name?: string;
@@ -33,78 +26,16 @@ export class CustomersService {
     @InjectConfig() private readonly config: ResolvedConfig,
   ) {}
 
-  /**
-   * Finds the customer behind each inbound address, or creates one; links a given email to them.
-   * Runs inside the caller's transaction, for a whole batch in a fixed number of statements. An email
-   * already known wins over a new address, so a visitor on a new browser who gives their email joins
-   * their existing record. Answers one customer id per input, in order.
-   */
-  async resolveMany(m: EntityManager, inputs: InboundIdentity[]): Promise<string[]> {
-    const who = inputs.map((i) => ({ ...i, email: i.email?.trim().toLowerCase() || undefined, name: i.name?.trim() || undefined }));
-    const addressKey = (w: { kind: string; value: string }) => `${w.kind}:${w.value}`;
-    // serialise first contacts from one address (and one email) across workers; sorted, so two batches never deadlock
-    const lockKeys = [...new Set(who.flatMap((w) => [addressKey(w), ...(w.email && w.kind !== 'email' ? [`email:${w.email}`] : [])]))].sort();
-    await preparedQuery(m, `SELECT pg_advisory_xact_lock(hashtext(k)) FROM (SELECT k FROM unnest($1::text[]) AS k ORDER BY k) sorted`, [lockKeys]);
-
-    const wanted = [...new Map(who.flatMap((w) => [[addressKey(w), [w.kind, w.value]], ...(w.email ? [[`email:${w.email}`, ['email', w.email]]] : [])] as [string, string[]][])).values()];
-    const found = await preparedQuery<{ kind: string; value: string; customer_id: string }>(
-      m,
-      `SELECT i.kind, i.value, i.customer_id FROM customer_identities i
-         JOIN unnest($1::text[], $2::text[]) AS w(kind, value) ON w.kind = i.kind AND w.value = i.value`,
-      [wanted.map((w) => w[0]), wanted.map((w) => w[1])],
+  /** Fills in a known customer's missing name or email from what an inbound batch told us (CustomerResolution.decide). */
+  async learnProfiles(m: EntityManager, updates: CustomerWrites['profileUpdates']): Promise<void> {
+    if (!updates.size) return;
+    const ids = [...updates.keys()];
+    await m.query(
+      `UPDATE customers c SET name = COALESCE(c.name, u.name), email = COALESCE(c.email, u.email), updated_at = now()
+         FROM unnest($1::uuid[], $2::text[], $3::text[]) AS u(id, name, email)
+        WHERE c.id = u.id AND ((c.name IS NULL AND u.name IS NOT NULL) OR (c.email IS NULL AND u.email IS NOT NULL))`,
+      [ids, ids.map((id) => updates.get(id)!.name), ids.map((id) => updates.get(id)!.email)],
     );
-    const owner = new Map(found.map((r) => [`${r.kind}:${r.value}`, r.customer_id]));
-
-    const newCustomers: { id: string; name: string | null; email: string | null; phone: string | null }[] = [];
-    const newIdentities: { customerId: string; kind: string; value: string }[] = [];
-    const profileUpdates = new Map<string, { name: string | null; email: string | null }>();
-    const result = who.map((w) => {
-      const emailKey = w.email ? `email:${w.email}` : undefined;
-      let customerId = (emailKey && owner.get(emailKey)) || owner.get(addressKey(w));
-      if (!customerId) {
-        customerId = randomUUID();
-        newCustomers.push({ id: customerId, name: w.name ?? null, email: w.email ?? (w.kind === 'email' ? w.value : null), phone: w.kind === 'phone' ? w.value : null });
-      } else if (w.name || w.email) {
-        profileUpdates.set(customerId, { name: w.name ?? null, email: w.email ?? null });
-      }
-      for (const [key, kind, value] of [[addressKey(w), w.kind, w.value], ...(emailKey && w.kind !== 'email' ? [[emailKey, 'email', w.email!]] : [])]) {
-        if (owner.has(key)) continue;
-        owner.set(key, customerId);
-        newIdentities.push({ customerId, kind, value });
-      }
-      return customerId;
-    });
-
-    if (profileUpdates.size) {
-      const ids = [...profileUpdates.keys()];
-      await m.query(
-        `UPDATE customers c SET name = COALESCE(c.name, u.name), email = COALESCE(c.email, u.email), updated_at = now()
-           FROM unnest($1::uuid[], $2::text[], $3::text[]) AS u(id, name, email)
-          WHERE c.id = u.id AND ((c.name IS NULL AND u.name IS NOT NULL) OR (c.email IS NULL AND u.email IS NOT NULL))`,
-        [ids, ids.map((id) => profileUpdates.get(id)!.name), ids.map((id) => profileUpdates.get(id)!.email)],
-      );
-    }
-    if (newIdentities.length) {
-      // new customers and their identities in one statement (every new customer has one)
-      await preparedQuery(
-        m,
-        `WITH created AS (
-           INSERT INTO customers (id, name, email, phone) SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[])
-         )
-         INSERT INTO customer_identities (customer_id, kind, value) SELECT * FROM unnest($5::uuid[], $6::text[], $7::text[])
-         ON CONFLICT (kind, value) DO NOTHING`,
-        [
-          newCustomers.map((c) => c.id),
-          newCustomers.map((c) => c.name),
-          newCustomers.map((c) => c.email),
-          newCustomers.map((c) => c.phone),
-          newIdentities.map((i) => i.customerId),
-          newIdentities.map((i) => i.kind),
-          newIdentities.map((i) => i.value),
-        ],
-      );
-    }
-    return result;
   }
 
   async get(id: string): Promise<Customer & { identities: { kind: IdentityKind; value: string }[] }> {
