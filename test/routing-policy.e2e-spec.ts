@@ -392,6 +392,41 @@ describe('routing policy: missed and refused offers', () => {
     ]);
   });
 
+  it('answers accepts and ends sent at the same moment each with its own contact, and takes a command sent twice once', async () => {
+    // commands arriving together share one statement per kind: each must still get its own answer
+    const queue = await admin.createQueue();
+    const agents = await Promise.all([1, 2, 3].map(() => desk({ queueIds: [queue.id], capacity: { chat: 1 }, available: true })));
+    const offered = agents.map((a) => expectEvent<{ offerId: string; contactId: string }>(a.socket, 'offer'));
+    for (const v of await Promise.all([1, 2, 3].map(() => visitor()))) await v.say('all at once', { queue: queue.name });
+    const offers = await Promise.all(offered);
+    const ids = offers.map((o) => o.contactId);
+
+    const [first, again, second, third] = await Promise.all([
+      agents[0].ack('offer:accept', { offerId: offers[0].offerId }),
+      agents[0].ack('offer:accept', { offerId: offers[0].offerId }),
+      agents[1].ack('offer:accept', { offerId: offers[1].offerId }),
+      agents[2].ack('offer:accept', { offerId: offers[2].offerId }),
+    ]);
+    expect([first, again, second, third].map((a) => a.ok && a.contact.contactId)).toEqual([ids[0], ids[0], ids[1], ids[2]]);
+    for (const [i, agent] of agents.entries()) expect(await contactRow(t.db, ids[i])).toMatchObject({ state: 'active', agent_id: agent.id });
+
+    const ends = await Promise.all([
+      agents[0].ack('contact:end', { contactId: ids[0] }),
+      agents[0].ack('contact:end', { contactId: ids[0] }),
+      agents[1].ack('contact:end', { contactId: ids[1] }),
+      agents[2].ack('contact:end', { contactId: ids[1] }),
+    ]);
+    // of the same command sent twice, whichever the server reads first ends the contact
+    const [once, twice] = ends[0].ok ? [ends[0], ends[1]] : [ends[1], ends[0]];
+    expect([once, twice, ends[2], ends[3]]).toMatchObject([{ ok: true }, { ok: false, error: { code: 'invalid_state' } }, { ok: true }, { ok: false, error: { code: 'not_found' } }]);
+    expect((await Promise.all(ids.map((id) => contactRow(t.db, id)))).map((c) => c.state)).toEqual(['wrap_up', 'wrap_up', 'active']);
+    const logged = await t.db.query(
+      `SELECT contact_id, type, count(*)::int AS n FROM contact_events WHERE contact_id = ANY($1) AND type IN ('accepted', 'wrap_up') GROUP BY 1, 2`,
+      [ids],
+    );
+    expect(logged.rows.map((r) => `${ids.indexOf(r.contact_id)} ${r.type} ${r.n}`).sort()).toEqual(['0 accepted 1', '0 wrap_up 1', '1 accepted 1', '1 wrap_up 1', '2 accepted 1']);
+  });
+
   it('passes a rejected contact to the next agent and keeps it from the rejecting agent for the cooldown', async () => {
     const queue = await admin.createQueue();
     const first = await desk({ queueIds: [queue.id], available: true });

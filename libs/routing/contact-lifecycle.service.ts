@@ -13,10 +13,10 @@ import {
   type RoutingSignal,
   routingChannel,
 } from '@cc/shared';
-import { InjectConfig, notifySql, preparedQuery, RealtimeService, signalRouting, updateReturning } from '@cc/platform';
+import { InjectConfig, MicroBatcher, notifySql, preparedQuery, RealtimeService, signalRouting, updateReturning } from '@cc/platform';
 import { MESSAGE_VIEW_COLUMNS, MESSAGE_VIEW_JOIN, type MessageRow, recordContactEvent, toMessageView } from '@cc/contacts';
 import { OfferViewsService } from './offer-views.service';
-import { CONTACT_VIEW_COLUMNS, CONTACT_VIEW_JOIN, toContactView } from './agent-views';
+import { CONTACT_VIEW_COLUMNS, CONTACT_VIEW_JOIN, type ContactViewRow, toContactView } from './agent-views';
 import { releaseCapacity } from './capacity';
 import { CustomerChannelService } from './customer-channel.service';
 
@@ -38,6 +38,28 @@ interface AnsweredOffer {
   kind: 'route' | 'transfer';
 }
 
+/** HELD_COLUMNS of the contact aliased `c`, for an UPDATE whose FROM has columns of the same names. */
+const HELD_COLUMNS_OF_C = HELD_COLUMNS.split(', ').map((col) => `c.${col}`).join(', ');
+
+/** Most agent commands of one kind in one statement. */
+const COMMAND_BATCH = 100;
+
+/** A routed contact the agent accepted, with the agent's view of it. */
+type FastAccept = HeldContact & ContactViewRow & { customer_id: string; agent_name: string };
+
+/**
+ * Lines a batch statement's rows up with the items asked for, by key. Of two items with one key (a
+ * command sent twice), the first gets the row and the second none, as if it had come second.
+ */
+function firstAnswers<I, R>(items: I[], keyOf: (i: I) => string, rows: R[], rowKey: (r: R) => string): (R | undefined)[] {
+  const byKey = new Map(rows.map((r) => [rowKey(r), r]));
+  return items.map((i) => {
+    const row = byKey.get(keyOf(i));
+    byKey.delete(keyOf(i));
+    return row;
+  });
+}
+
 /**
  * The contact state machine past the queue: offers accepted, rejected or expired (for routing and
  * for warm transfers), the agent's messages, ending and wrap-up, and the customer leaving. Every
@@ -54,6 +76,65 @@ export class ContactLifecycleService {
     @InjectConfig() private readonly config: ResolvedConfig,
   ) {}
 
+  /**
+   * Accepts and ends arriving close together (from any agents) go to the database as one statement
+   * per kind: whatever queues up while this process's statement of that kind runs goes into the next,
+   * so statements per contact fall as load rises, and a lone command still goes at once. A failed
+   * batch is retried one by one.
+   */
+  private readonly acceptBatches = new MicroBatcher<{ agentId: string; offerId: string }, FastAccept | undefined>((items) => this.acceptRouted(items), COMMAND_BATCH, 1);
+  private readonly endBatches = new MicroBatcher<{ agentId: string; contactId: string }, HeldContact | undefined>((items) => this.endActive(items), COMMAND_BATCH, 1);
+
+  /**
+   * The common accept, for a batch: a routed contact whose offer is answered in time goes active, and
+   * the statement answers with the agent's view of it. Anything else (a warm transfer, a repeat, a
+   * late answer) answers undefined, for the full path. The contact moves first: a concurrent expiry
+   * or a second accept waits on its row, then finds it moved.
+   */
+  private async acceptRouted(items: { agentId: string; offerId: string }[]): Promise<(FastAccept | undefined)[]> {
+    const rows = await preparedQuery<FastAccept & { offer_id: string }>(
+      this.db,
+      `WITH contact AS (
+         UPDATE contacts c SET state = 'active', answered_at = COALESCE(c.answered_at, now()), updated_at = now()
+           FROM unnest($1::uuid[], $2::uuid[]) AS x(offer_id, agent_id)
+           JOIN contact_offers o ON o.id = x.offer_id AND o.agent_id = x.agent_id AND o.status = 'pending' AND o.kind = 'route' AND o.expires_at > now()
+          WHERE c.id = o.contact_id AND c.state = 'offered' AND c.agent_id = x.agent_id
+         RETURNING ${HELD_COLUMNS_OF_C}, c.customer_id, x.offer_id
+       ), offer AS (
+         UPDATE contact_offers SET status = 'accepted', resolved_at = now() WHERE id IN (SELECT offer_id FROM contact)
+       ), missed AS (
+         UPDATE agents SET missed_offers = 0 WHERE user_id IN (SELECT agent_id FROM contact) AND missed_offers <> 0
+       ), event AS (
+         INSERT INTO contact_events (contact_id, type, from_state, to_state, actor_type, actor_id, data)
+         SELECT id, 'accepted', 'offered', 'active', 'agent', agent_id, jsonb_build_object('offerId', offer_id) FROM contact
+       )
+       SELECT c.*, ${CONTACT_VIEW_COLUMNS}, (SELECT name FROM users WHERE id = c.agent_id) AS agent_name,
+              ${notifySql('$3', `json_build_array(json_build_object('t', 'offer_done', 'o', c.offer_id, 'c', c.id, 'a', c.agent_id))`)} AS signalled
+         FROM contact c ${CONTACT_VIEW_JOIN}`,
+      [items.map((i) => i.offerId), items.map((i) => i.agentId), routingChannel(this.config.queuePrefix)],
+    );
+    return firstAnswers(items, (i) => i.offerId, rows, (r) => r.offer_id);
+  }
+
+  /** An agent's active contact goes to wrap-up, for a batch; undefined where it was not theirs and active with no transfer pending. */
+  private async endActive(items: { agentId: string; contactId: string }[]): Promise<(HeldContact | undefined)[]> {
+    const rows = await preparedQuery<HeldContact>(
+      this.db,
+      `WITH c AS (
+         UPDATE contacts c SET state = 'wrap_up', updated_at = now()
+           FROM unnest($1::uuid[], $2::uuid[]) AS x(contact_id, agent_id)
+          WHERE c.id = x.contact_id AND c.agent_id = x.agent_id AND c.state = 'active' AND c.pending_transfer IS NULL
+         RETURNING ${HELD_COLUMNS_OF_C}
+       ), event AS (
+         INSERT INTO contact_events (contact_id, type, from_state, to_state, actor_type, actor_id)
+         SELECT id, 'wrap_up', 'active', 'wrap_up', 'agent', agent_id FROM c
+       )
+       SELECT * FROM c`,
+      [items.map((i) => i.contactId), items.map((i) => i.agentId)],
+    );
+    return firstAnswers(items, (i) => i.contactId, rows, (r) => r.id);
+  }
+
   /** Runs work in a transaction and signals the routing leader from inside it. */
   transaction<T>(work: (m: EntityManager, signals: RoutingSignal[]) => Promise<T>): Promise<T> {
     return this.db.transaction(async (m) => {
@@ -66,32 +147,11 @@ export class ContactLifecycleService {
 
   /**
    * The agent takes the offer. The common case (a routed contact, answered in time) is one statement,
-   * which also reads back the agent's view of the contact;
-   * a warm transfer, a repeat or a late answer takes the full path below.
+   * shared with the other accepts arriving meanwhile, which also reads back the agent's view of the
+   * contact; a warm transfer, a repeat or a late answer takes the full path below.
    */
   async accept(agentId: string, offerId: string, origin?: string): Promise<AgentContactView> {
-    // the contact moves first: a concurrent expiry or a second accept waits on its row, then finds it moved
-    const [fast] = await preparedQuery(
-      this.db,
-      `WITH contact AS (
-         UPDATE contacts c SET state = 'active', answered_at = COALESCE(c.answered_at, now()), updated_at = now()
-          WHERE c.id = (SELECT contact_id FROM contact_offers
-                         WHERE id = $1 AND agent_id = $2 AND status = 'pending' AND kind = 'route' AND expires_at > now())
-            AND c.state = 'offered' AND c.agent_id = $2
-         RETURNING ${HELD_COLUMNS}, customer_id
-       ), offer AS (
-         UPDATE contact_offers SET status = 'accepted', resolved_at = now() WHERE id = $1 AND EXISTS (SELECT 1 FROM contact) RETURNING id
-       ), missed AS (
-         UPDATE agents SET missed_offers = 0 WHERE user_id = $2 AND missed_offers <> 0 AND EXISTS (SELECT 1 FROM contact)
-       ), event AS (
-         INSERT INTO contact_events (contact_id, type, from_state, to_state, actor_type, actor_id, data)
-         SELECT id, 'accepted', 'offered', 'active', 'agent', $2, jsonb_build_object('offerId', $1::uuid) FROM contact
-       )
-       SELECT c.*, ${CONTACT_VIEW_COLUMNS}, (SELECT name FROM users WHERE id = $2) AS agent_name,
-              ${notifySql('$3', `json_build_array(json_build_object('t', 'offer_done', 'o', $1::uuid, 'c', c.id, 'a', $2::uuid))`)} AS signalled
-         FROM contact c ${CONTACT_VIEW_JOIN}`,
-      [offerId, agentId, routingChannel(this.config.queuePrefix)],
-    );
+    const fast = await this.acceptBatches.submit({ agentId, offerId });
     if (fast) {
       // the statement answered with the agent's view too: no second trip
       const view = toContactView(fast);
@@ -275,20 +335,12 @@ export class ContactLifecycleService {
     await this.customers.send(contact, 'typing', { isTyping });
   }
 
-  /** The agent ends the conversation; they keep the contact (and its capacity) for wrap-up. One statement. */
+  /**
+   * The agent ends the conversation; they keep the contact (and its capacity) for wrap-up. One
+   * statement, shared with the other ends arriving meanwhile.
+   */
   async end(agentId: string, contactId: string, origin?: string): Promise<void> {
-    const [contact] = await preparedQuery<HeldContact>(
-      this.db,
-      `WITH c AS (
-         UPDATE contacts SET state = 'wrap_up', updated_at = now()
-          WHERE id = $1 AND agent_id = $2 AND state = 'active' AND pending_transfer IS NULL RETURNING ${HELD_COLUMNS}
-       ), event AS (
-         INSERT INTO contact_events (contact_id, type, from_state, to_state, actor_type, actor_id)
-         SELECT id, 'wrap_up', 'active', 'wrap_up', 'agent', $2 FROM c
-       )
-       SELECT * FROM c`,
-      [contactId, agentId],
-    );
+    const contact = await this.endBatches.submit({ agentId, contactId });
     if (!contact) throw await this.contactProblem(agentId, contactId, 'active, with no transfer pending');
     await this.stateChanged(contactId, agentId, 'wrap_up', 'ended_by_agent', origin);
     await this.customers.send(contact, 'conversation:state', { contactId, state: 'wrap_up', agentName: null });
