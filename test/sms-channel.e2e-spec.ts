@@ -264,7 +264,9 @@ describe('the SMS channel: Twilio and generic webhooks in, Twilio REST out, carr
       async () => {
         const job = await queue(name).getJob(jobId);
         if (job?.failedReason && (await job.isFailed())) throw new Error(`job ${jobId} failed: ${job.failedReason}`);
-        return job && (await job.isCompleted()) ? job : null;
+        if (!job || !(await job.isCompleted())) return null;
+        // read it again: the first read can predate the completion isCompleted saw, and lack its return value
+        return (await queue(name).getJob(jobId)) ?? null;
       },
       15_000,
       `job ${jobId} completed`,
