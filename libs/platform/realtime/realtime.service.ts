@@ -11,6 +11,28 @@ import { InjectConfig } from '../config.token';
 type AdapterFactory = ReturnType<typeof createPostgresAdapter>;
 
 /**
+ * The PostgreSQL adapter hands an emit to this process's own sockets only once its NOTIFY is sent,
+ * and sends NOTIFYs over several pooled connections (an event over NOTIFY's 8,000-byte limit takes
+ * two statements), so two emits can overtake each other: an agent could see an offer's revocation
+ * before the offer. Publishing one broadcast at a time keeps every process's emits in order, as the
+ * Redis-streams adapter does by writing them to one connection.
+ */
+function oneBroadcastAtATime(factory: AdapterFactory): AdapterFactory {
+  let previous: Promise<void> = Promise.resolve();
+  // socket.io calls the factory with `new`: a function, not an arrow, whose returned object stands
+  return function (nsp: Parameters<AdapterFactory>[0]) {
+    const adapter = factory(nsp);
+    const broadcast = adapter.broadcast.bind(adapter);
+    adapter.broadcast = (packet, opts) => {
+      // the adapter reports a failed publish itself; the next broadcast must go out regardless
+      previous = previous.then(() => broadcast(packet, opts)).catch(() => undefined);
+      return previous;
+    };
+    return adapter;
+  };
+}
+
+/**
  * Emits to sockets wherever they are connected. Every process that emits owns a socket.io server wired
  * to the cluster adapter (Redis streams, or PostgreSQL NOTIFY): in an API process it is the server the
  * gateways listen on; in a worker-only process it is a server with no HTTP listener, whose emits the
@@ -55,10 +77,12 @@ export class RealtimeService implements OnApplicationShutdown {
         await Promise.all([...clients].map((c) => c.end().catch(() => undefined)));
         await Promise.race([pool.end(), new Promise((r) => setTimeout(r, 2000).unref())]);
       });
-      this.adapter = createPostgresAdapter(pool, {
-        channelPrefix: `${prefix}_sio`,
-        errorHandler: (e) => this.logger.warn(`socket fan-out: ${e.message}`),
-      });
+      this.adapter = oneBroadcastAtATime(
+        createPostgresAdapter(pool, {
+          channelPrefix: `${prefix}_sio`,
+          errorHandler: (e) => this.logger.warn(`socket fan-out: ${e.message}`),
+        }),
+      );
     }
     return this.adapter;
   }
