@@ -392,7 +392,7 @@ describe('routing policy: missed and refused offers', () => {
     ]);
   });
 
-  it('answers accepts and ends sent at the same moment each with its own contact, and takes a command sent twice once', async () => {
+  it('answers accepts, ends and wrap-ups sent at the same moment each with its own contact, never another agent\'s, and takes a command sent twice once', async () => {
     // commands arriving together share one statement per kind: each must still get its own answer
     const queue = await admin.createQueue();
     const agents = await Promise.all([1, 2, 3].map(() => desk({ queueIds: [queue.id], capacity: { chat: 1 }, available: true })));
@@ -410,22 +410,57 @@ describe('routing policy: missed and refused offers', () => {
     expect([first, again, second, third].map((a) => a.ok && a.contact.contactId)).toEqual([ids[0], ids[0], ids[1], ids[2]]);
     for (const [i, agent] of agents.entries()) expect(await contactRow(t.db, ids[i])).toMatchObject({ state: 'active', agent_id: agent.id });
 
+    // the first command goes alone; the rest queue behind it into one statement, a foreign command ahead of the owner's
     const ends = await Promise.all([
       agents[0].ack('contact:end', { contactId: ids[0] }),
       agents[0].ack('contact:end', { contactId: ids[0] }),
-      agents[1].ack('contact:end', { contactId: ids[1] }),
       agents[2].ack('contact:end', { contactId: ids[1] }),
+      agents[1].ack('contact:end', { contactId: ids[1] }),
     ]);
     // of the same command sent twice, whichever the server reads first ends the contact
     const [once, twice] = ends[0].ok ? [ends[0], ends[1]] : [ends[1], ends[0]];
-    expect([once, twice, ends[2], ends[3]]).toMatchObject([{ ok: true }, { ok: false, error: { code: 'invalid_state' } }, { ok: true }, { ok: false, error: { code: 'not_found' } }]);
+    expect([once, twice, ends[2], ends[3]]).toMatchObject([{ ok: true }, { ok: false, error: { code: 'invalid_state' } }, { ok: false, error: { code: 'not_found' } }, { ok: true }]);
     expect((await Promise.all(ids.map((id) => contactRow(t.db, id)))).map((c) => c.state)).toEqual(['wrap_up', 'wrap_up', 'active']);
+
+    const idleBefore = await idleSince(agents[0].id, agents[1].id);
+    const wrapUps = await Promise.all([
+      agents[0].ack('contact:wrapup', { contactId: ids[0], disposition: 'resolved' }),
+      agents[0].ack('contact:wrapup', { contactId: ids[0], disposition: 'resolved' }),
+      agents[2].ack('contact:wrapup', { contactId: ids[1], disposition: 'stolen' }),
+      agents[1].ack('contact:wrapup', { contactId: ids[1], disposition: 'sold' }),
+    ]);
+    const [closed, closedAgain] = wrapUps[0].ok ? [wrapUps[0], wrapUps[1]] : [wrapUps[1], wrapUps[0]];
+    expect([closed, closedAgain, wrapUps[2], wrapUps[3]]).toMatchObject([{ ok: true }, { ok: false }, { ok: false, error: { code: 'not_found' } }, { ok: true }]);
+    const after = (await t.db.query(`SELECT id, state, disposition, agent_id FROM contacts WHERE id = ANY($1)`, [ids])).rows;
+    expect(ids.map((id) => after.find((c) => c.id === id))).toMatchObject([
+      { state: 'closed', disposition: 'resolved', agent_id: null },
+      { state: 'closed', disposition: 'sold', agent_id: null },
+      { state: 'active', agent_id: agents[2].id },
+    ]);
+    // the two who closed their only contact are free and idle from now; the third still holds one
+    expect(await Promise.all(agents.map((a) => chatLoad(t.db, a.id)))).toEqual([0, 0, 1]);
+    const idleAfter = await idleSince(agents[0].id, agents[1].id);
+    expect(idleAfter.map((at, i) => at > idleBefore[i])).toEqual([true, true]);
+
     const logged = await t.db.query(
-      `SELECT contact_id, type, count(*)::int AS n FROM contact_events WHERE contact_id = ANY($1) AND type IN ('accepted', 'wrap_up') GROUP BY 1, 2`,
+      `SELECT contact_id, type, count(*)::int AS n FROM contact_events WHERE contact_id = ANY($1) AND type IN ('accepted', 'wrap_up', 'closed') GROUP BY 1, 2`,
       [ids],
     );
-    expect(logged.rows.map((r) => `${ids.indexOf(r.contact_id)} ${r.type} ${r.n}`).sort()).toEqual(['0 accepted 1', '0 wrap_up 1', '1 accepted 1', '1 wrap_up 1', '2 accepted 1']);
+    expect(logged.rows.map((r) => `${ids.indexOf(r.contact_id)} ${r.type} ${r.n}`).sort()).toEqual([
+      '0 accepted 1',
+      '0 closed 1',
+      '0 wrap_up 1',
+      '1 accepted 1',
+      '1 closed 1',
+      '1 wrap_up 1',
+      '2 accepted 1',
+    ]);
   });
+
+  const idleSince = async (...agentIds: string[]): Promise<number[]> => {
+    const rows = (await t.db.query(`SELECT user_id, idle_since FROM agents WHERE user_id = ANY($1)`, [agentIds])).rows;
+    return agentIds.map((id) => rows.find((r) => r.user_id === id).idle_since.getTime());
+  };
 
   it('passes a rejected contact to the next agent and keeps it from the rejecting agent for the cooldown', async () => {
     const queue = await admin.createQueue();
