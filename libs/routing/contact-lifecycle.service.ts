@@ -45,13 +45,6 @@ const HELD_COLUMNS_OF_C = HELD_COLUMNS.split(', ').map((col) => `c.${col}`).join
 /** Most agent commands of one kind in one statement. */
 const COMMAND_BATCH = 100;
 
-interface WrapUpCommand {
-  agentId: string;
-  contactId: string;
-  disposition: string;
-  note: string | null;
-}
-
 /** A routed contact the agent accepted, with the agent's view of it. */
 type FastAccept = HeldContact & ContactViewRow & { customer_id: string; agent_name: string };
 
@@ -72,14 +65,13 @@ export class ContactLifecycleService {
   ) {}
 
   /**
-   * Accepts, ends and wrap-ups arriving close together (from any agents) go to the database as one statement
+   * Accepts and ends arriving close together (from any agents) go to the database as one statement
    * per kind: whatever queues up while this process's statement of that kind runs goes into the next,
    * so statements per contact fall as load rises, and a lone command still goes at once. A failed
    * batch is retried one by one.
    */
   private readonly acceptBatches = new MicroBatcher<{ agentId: string; offerId: string }, FastAccept | undefined>((items) => this.acceptRouted(items), COMMAND_BATCH, 1);
   private readonly endBatches = new MicroBatcher<{ agentId: string; contactId: string }, HeldContact | undefined>((items) => this.endActive(items), COMMAND_BATCH, 1);
-  private readonly wrapUpBatches = new MicroBatcher<WrapUpCommand, HeldContact | undefined>((items) => this.closeWrappedUp(items), COMMAND_BATCH, 1);
 
   /**
    * The common accept, for a batch: a routed contact whose offer is answered in time goes active, and
@@ -99,10 +91,7 @@ export class ContactLifecycleService {
        ), offer AS (
          UPDATE contact_offers SET status = 'accepted', resolved_at = now() WHERE id IN (SELECT offer_id FROM contact)
        ), missed AS (
-         -- agents are locked in one order, as wrap-up locks them, so two batches cannot deadlock
-         UPDATE agents SET missed_offers = 0 WHERE user_id IN (
-           SELECT user_id FROM agents WHERE user_id IN (SELECT agent_id FROM contact) AND missed_offers <> 0 ORDER BY user_id FOR UPDATE
-         )
+         UPDATE agents SET missed_offers = 0 WHERE user_id IN (SELECT agent_id FROM contact) AND missed_offers <> 0
        ), event AS (
          INSERT INTO contact_events (contact_id, type, from_state, to_state, actor_type, actor_id, data)
          SELECT id, 'accepted', 'offered', 'active', 'agent', agent_id, jsonb_build_object('offerId', offer_id) FROM contact
@@ -132,56 +121,6 @@ export class ContactLifecycleService {
       [items.map((i) => i.contactId), items.map((i) => i.agentId)],
     );
     return answersByAgent(items, (i) => i.contactId, rows, (r) => r.agent_id!, (r) => r.id);
-  }
-
-  /**
-   * Wrap-ups done, for a batch: each contact closes with its disposition and note, its agent's capacity
-   * frees (summed per agent and channel, as one UPDATE row takes one change), and an agent whose last
-   * contact it was becomes idle. Capacity rows, and then agents, are locked in one order, the order
-   * the routing pass locks capacity in, so concurrent statements wait for each other and never
-   * deadlock; a locked row reads its latest load, so "last contact" is judged on current figures.
-   */
-  private async closeWrappedUp(items: WrapUpCommand[]): Promise<(HeldContact | undefined)[]> {
-    const rows = await preparedQuery<HeldContact & { closed_by: string }>(
-      this.db,
-      `WITH x AS (
-         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[]) AS x(contact_id, agent_id, disposition, note)
-       ), before AS (
-         SELECT DISTINCT c.id, c.state FROM contacts c JOIN x ON c.id = x.contact_id AND c.agent_id = x.agent_id
-          WHERE c.state IN ('active', 'wrap_up') AND c.pending_transfer IS NULL
-       ), c AS (
-         UPDATE contacts c SET state = 'closed', agent_id = NULL, disposition = x.disposition, wrap_up_note = x.note, closed_at = now(), updated_at = now()
-           FROM x WHERE c.id = x.contact_id AND c.agent_id = x.agent_id AND c.state IN ('active', 'wrap_up') AND c.pending_transfer IS NULL
-            AND c.id IN (SELECT id FROM before)
-         RETURNING ${HELD_COLUMNS_OF_C}, x.agent_id AS closed_by, c.disposition, c.wrap_up_note
-       ), released AS (
-         SELECT closed_by AS agent_id, channel, count(*)::int AS n FROM c GROUP BY 1, 2
-       ), held AS (
-         SELECT ac.agent_id, ac.channel, ac.load FROM agent_capacities ac
-          WHERE ac.agent_id IN (SELECT agent_id FROM released) ORDER BY ac.agent_id, ac.channel FOR UPDATE
-       ), capacity AS (
-         UPDATE agent_capacities ac SET load = ac.load - r.n
-           FROM released r JOIN held h USING (agent_id, channel) WHERE ac.agent_id = r.agent_id AND ac.channel = r.channel
-       ), idle AS (
-         SELECT h.agent_id FROM held h GROUP BY h.agent_id
-         HAVING sum(h.load) = (SELECT sum(r.n) FROM released r WHERE r.agent_id = h.agent_id)
-       ), idled AS (
-         UPDATE agents SET idle_since = now()
-          WHERE user_id IN (SELECT user_id FROM agents WHERE user_id IN (SELECT agent_id FROM idle) ORDER BY user_id FOR UPDATE)
-       ), event AS (
-         INSERT INTO contact_events (contact_id, type, from_state, to_state, actor_type, actor_id, reason, data)
-         SELECT c.id, 'closed', before.state, 'closed', 'agent', c.closed_by, 'wrap_up_done',
-                jsonb_build_object('disposition', c.disposition, 'note', c.wrap_up_note)
-           FROM c JOIN before ON before.id = c.id
-       )
-       SELECT ${HELD_COLUMNS_OF_C}, c.closed_by, ${notifySql(
-         '$5',
-         `json_build_array(json_build_object('t', 'load', 'a', c.closed_by, 'ch', c.channel, 'd', -1, 'idle', c.closed_by IN (SELECT agent_id FROM idle)))`,
-       )} AS signalled
-         FROM c`,
-      [items.map((i) => i.contactId), items.map((i) => i.agentId), items.map((i) => i.disposition), items.map((i) => i.note), routingChannel(this.config.queuePrefix)],
-    );
-    return answersByAgent(items, (i) => i.contactId, rows, (r) => r.closed_by, (r) => r.id);
   }
 
   /** Runs work in a transaction and signals the routing leader from inside it. */
@@ -397,11 +336,35 @@ export class ContactLifecycleService {
 
   /**
    * Wrap-up done: the contact closes with its disposition and note, the agent's capacity frees (and
-   * they become idle if that was their last contact), the router is told. One statement, shared with
-   * the other wrap-ups arriving meanwhile.
+   * they become idle if that was their last contact), the router is told. One statement.
    */
   async wrapUp(agentId: string, contactId: string, disposition: string, note: string | null, origin?: string): Promise<void> {
-    const contact = await this.wrapUpBatches.submit({ agentId, contactId, disposition, note });
+    const [contact] = await preparedQuery<HeldContact>(
+      this.db,
+      `WITH before AS (
+         SELECT id, state FROM contacts WHERE id = $1 AND agent_id = $2 AND state IN ('active', 'wrap_up') AND pending_transfer IS NULL
+       ), c AS (
+         UPDATE contacts SET state = 'closed', agent_id = NULL, disposition = $3, wrap_up_note = $4, closed_at = now(), updated_at = now()
+          WHERE id = (SELECT id FROM before) AND agent_id = $2 AND state IN ('active', 'wrap_up') RETURNING ${HELD_COLUMNS}
+       ), released AS (
+         -- the same release as releaseCapacity() in capacity.ts, inlined to keep wrap-up one statement
+         UPDATE agent_capacities SET load = load - 1 WHERE agent_id = $2 AND channel = (SELECT channel FROM c) RETURNING load
+       ), idle AS (
+         UPDATE agents SET idle_since = now() WHERE user_id = $2 AND EXISTS (SELECT 1 FROM c)
+            AND (SELECT sum(load) FROM agent_capacities WHERE agent_id = $2) = 1
+         RETURNING user_id
+       ), event AS (
+         INSERT INTO contact_events (contact_id, type, from_state, to_state, actor_type, actor_id, reason, data)
+         SELECT c.id, 'closed', before.state, 'closed', 'agent', $2, 'wrap_up_done', jsonb_build_object('disposition', $3::text, 'note', $4::text)
+           FROM c, before
+       )
+       SELECT c.*, ${notifySql(
+         '$5',
+         `json_build_array(json_build_object('t', 'load', 'a', $2::uuid, 'ch', c.channel, 'd', -1, 'idle', EXISTS (SELECT 1 FROM idle)))`,
+       )} AS signalled
+         FROM c`,
+      [contactId, agentId, disposition, note, routingChannel(this.config.queuePrefix)],
+    );
     if (!contact) throw await this.contactProblem(agentId, contactId, 'active or wrap_up, with no transfer pending');
     await this.stateChanged(contactId, agentId, 'closed', 'wrap_up_done', origin);
     await this.customers.send(contact, 'conversation:state', { contactId, state: 'closed', agentName: null });

@@ -152,15 +152,10 @@ export class RoutingStore {
           FOR UPDATE OF c
        ), done AS (
          SELECT r.* FROM ready r WHERE r.contact_id IN (SELECT id FROM routed UNION ALL SELECT id FROM transferring)
-       ), taken AS (
-         SELECT agent_id, channel, count(*)::int AS n FROM done GROUP BY agent_id, channel
-       ), held AS (
-         -- capacity rows are locked in one order, the order batched wrap-ups lock them in, so the two never deadlock
-         SELECT ac.agent_id, ac.channel FROM agent_capacities ac JOIN taken t USING (agent_id, channel)
-          ORDER BY ac.agent_id, ac.channel FOR UPDATE OF ac
        ), capacity AS (
-         UPDATE agent_capacities ac SET load = ac.load + t.n
-           FROM taken t JOIN held h USING (agent_id, channel) WHERE ac.agent_id = t.agent_id AND ac.channel = t.channel
+         UPDATE agent_capacities ac SET load = ac.load + n.n
+           FROM (SELECT agent_id, channel, count(*)::int AS n FROM done GROUP BY agent_id, channel) n
+          WHERE ac.agent_id = n.agent_id AND ac.channel = n.channel
        ), offers AS (
          INSERT INTO contact_offers (id, contact_id, agent_id, status, kind, expires_at)
          SELECT offer_id, contact_id, agent_id, 'pending', CASE kind WHEN 'contact' THEN 'route' ELSE 'transfer' END,
