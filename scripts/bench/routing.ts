@@ -2,7 +2,7 @@
  * npm run bench:routing [-- --rate 500 --duration 60 --agents 100 --warmup 5]
  *
  * Starts the whole system (one process: API + workers) against DATABASE_URL (a fresh database is
- * created on that server) and REDIS_URL, connects simulated agents over socket.io that accept every
+ * created on that server, and dropped at the end unless --keep-db is given) and REDIS_URL, connects simulated agents over socket.io that accept every
  * offer and finish after a short random handling time, pushes web-chat contacts at a fixed rate
  * through the public entry point (the /webchat socket), and prints one JSON line of results.
  *
@@ -92,6 +92,13 @@ async function baselineQueueHop(redisUrl: string | undefined, rate: number, seco
   await queue.close();
   connection.disconnect();
   return { p50: pct(lat, 50), p99: pct(lat, 99) };
+}
+
+async function dropDatabase(serverUrl: string, name: string): Promise<void> {
+  const admin = new Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.end();
 }
 
 async function main(): Promise<void> {
@@ -247,6 +254,8 @@ async function main(): Promise<void> {
   idle.forEach((v) => v.socket.disconnect());
   app.kill('SIGINT');
   await new Promise((r) => app.once('exit', r));
+  // a benchmark's database is tens of thousands of contacts: kept only when asked for (--keep-db), to inspect
+  if (!args.has('keep-db')) await dropDatabase(config.databaseUrl, dbName);
 
   const result = {
     ratePerSec: RATE,

@@ -13,7 +13,7 @@ import { SmtpIngressService } from '@cc/channels/email';
 export async function createTestDatabase(): Promise<string> {
   const server = process.env.DATABASE_URL;
   if (!server) throw new Error('DATABASE_URL is not set: the e2e global setup should have set it');
-  const name = `cc_test_${randomBytes(5).toString('hex')}`;
+  const name = `${process.env.TEST_DATABASE_PREFIX ?? 'cc_test_'}${randomBytes(5).toString('hex')}`;
   const admin = new Client({ connectionString: server });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);

@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { startEmbeddedPostgres } from '../../libs/platform/database/embedded-postgres';
 
 const freePort = () =>
@@ -14,9 +15,12 @@ const freePort = () =>
 
 /**
  * The e2e suites need a PostgreSQL server: DATABASE_URL's when set, otherwise an embedded one for
- * this run. Each suite then creates its own database on it (see test/support/app.ts).
+ * this run. Each suite then creates its own database on it (see test/support/app.ts), which the
+ * teardown drops.
  */
 export default async function globalSetup(): Promise<void> {
+  // the suites' databases share a prefix of this run's own, so the teardown drops them and no other run's
+  process.env.TEST_DATABASE_PREFIX = `cc_test_${randomBytes(3).toString('hex')}_`;
   if (process.env.DATABASE_URL) return;
   const dir = mkdtempSync(join(tmpdir(), 'cc-test-'));
   const { chmodSync } = await import('node:fs');
