@@ -2,9 +2,10 @@
  * npm run bench:routing [-- --rate 500 --duration 60 --agents 100 --warmup 5]
  *
  * Starts the whole system (one process: API + workers) against DATABASE_URL (a fresh database is
- * created on that server, and dropped at the end unless --keep-db is given) and REDIS_URL, connects simulated agents over socket.io that accept every
- * offer and finish after a short random handling time, pushes web-chat contacts at a fixed rate
- * through the public entry point (the /webchat socket), and prints one JSON line of results.
+ * created on that server, and dropped at the end unless --keep-db is given) and REDIS_URL, connects
+ * simulated agents over socket.io that accept every offer and finish after a short random handling
+ * time, pushes web-chat contacts at a fixed rate through the public entry point (the /webchat
+ * socket), and prints one JSON line of results.
  *
  * Offer latency runs from the API receiving the customer's message (the contact's waitingSince) to
  * the offer reaching the agent's socket. The measured run follows a warm-up at the same rate
