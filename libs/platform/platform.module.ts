@@ -10,7 +10,7 @@ import { dataSourceOptions } from './database/data-source-options';
 import { queueConnection } from './queues/queue-connection';
 import { JobsService } from './queues/jobs.service';
 import { RealtimeService } from './realtime/realtime.service';
-import { TokensService } from './auth/tokens.service';
+import { tokenSigningKey, TokensService } from './auth/tokens.service';
 import { AccessGuard } from './auth/access.guard';
 
 /** Config, database, queues, socket fan-out, tokens and logging: what every app and lib stands on. */
@@ -33,7 +33,7 @@ export class PlatformModule {
         // the PostgreSQL backend's options are not in @nestjs/bullmq's Redis-shaped typings
         BullModule.forRoot(bull as BullRootModuleOptions),
         BullModule.registerQueue({ name: QueueName.Inbound }, { name: QueueName.Timers }, { name: QueueName.Outbound }),
-        JwtModule.register({ secret: config.jwtSecret }),
+        JwtModule.register({ secret: tokenSigningKey(config.jwtSecret) }),
       ],
       providers: [{ provide: APP_CONFIG, useValue: config }, TokensService, JobsService, RealtimeService, AccessGuard],
       exports: [APP_CONFIG, TokensService, JobsService, RealtimeService, AccessGuard, BullModule, JwtModule],
