@@ -25,9 +25,9 @@ import { Queue, Worker } from 'bullmq';
 import IORedis from 'ioredis';
 import { loadConfig } from '@cc/config';
 import { auditRouting } from '@cc/routing';
+import { benchArgs } from './cli';
 
-const args = new Map<string, string>();
-process.argv.slice(2).forEach((a, i, all) => a.startsWith('--') && args.set(a.slice(2), all[i + 1]));
+const args = benchArgs();
 const RATE = Number(args.get('rate') ?? 500);
 const DURATION_S = Number(args.get('duration') ?? 60);
 const AGENTS = Number(args.get('agents') ?? 100);
@@ -95,21 +95,22 @@ async function baselineQueueHop(redisUrl: string | undefined, rate: number, seco
   return { p50: pct(lat, 50), p99: pct(lat, 99) };
 }
 
-async function dropDatabase(serverUrl: string, name: string): Promise<void> {
+/** Runs one statement on the server itself (creating or dropping the benchmark's database). */
+async function onServer(serverUrl: string, sql: string): Promise<void> {
   const admin = new Client({ connectionString: serverUrl });
   await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.end();
+  try {
+    await admin.query(sql);
+  } finally {
+    await admin.end();
+  }
 }
 
 async function main(): Promise<void> {
   const config = loadConfig();
   if (!config.databaseUrl) throw new Error('set DATABASE_URL (and REDIS_URL) to the servers to benchmark against');
   const dbName = `bench_${Date.now()}`;
-  const admin = new Client({ connectionString: config.databaseUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  await admin.end();
+  await onServer(config.databaseUrl, `CREATE DATABASE ${dbName}`);
   const dbUrl = new URL(config.databaseUrl);
   dbUrl.pathname = `/${dbName}`;
 
@@ -256,7 +257,7 @@ async function main(): Promise<void> {
   app.kill('SIGINT');
   await new Promise((r) => app.once('exit', r));
   // a benchmark's database is tens of thousands of contacts: kept only when asked for (--keep-db), to inspect
-  if (!args.has('keep-db')) await dropDatabase(config.databaseUrl, dbName);
+  if (!args.has('keep-db')) await onServer(config.databaseUrl, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
 
   const result = {
     ratePerSec: RATE,

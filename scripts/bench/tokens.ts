@@ -8,9 +8,9 @@
 import { JwtService } from '@nestjs/jwt';
 import type { ResolvedConfig } from '@cc/config';
 import { tokenSigningKey, TokensService } from '@cc/platform';
+import { benchArgs } from './cli';
 
-const args = new Map<string, string>();
-process.argv.slice(2).forEach((a, i, all) => a.startsWith('--') && args.set(a.slice(2), all[i + 1]));
+const args = benchArgs();
 const N = Number(args.get('n') ?? 5000);
 const RUNS = Number(args.get('runs') ?? 5);
 const SECRET = 'bench-secret-bench-secret-bench-secret';
