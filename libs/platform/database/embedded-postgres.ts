@@ -89,11 +89,34 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, datab
     stop: async () => {
       process.removeListener('exit', killOnExit);
       if (server.exitCode !== null) return;
+      await untilClientsHungUp(port, 2000);
       const exited = new Promise((r) => server.once('exit', r));
       server.kill('SIGINT'); // PostgreSQL's fast shutdown
       await exited;
     },
   };
+}
+
+/**
+ * The app has closed by now, but a client its queue library ended without waiting for may still be
+ * hanging up; a fast shutdown would cut it and the app would log the cut. Wait, for a bounded time,
+ * until no other client is connected.
+ */
+async function untilClientsHungUp(port: number, timeoutMs: number): Promise<void> {
+  const admin = new Client({ host: '127.0.0.1', port, user: 'postgres', password: 'postgres', database: 'postgres' });
+  try {
+    await admin.connect();
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const { rows } = await admin.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`);
+      if (rows[0].n === 0) return;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  } catch {
+    // the server is already going: nothing to wait for
+  } finally {
+    await admin.end().catch(() => undefined);
+  }
 }
 
 function waitUntilReady(server: ChildProcess): Promise<void> {
