@@ -7,30 +7,7 @@ import { Pool, type PoolClient } from 'pg';
 import type { ResolvedConfig } from '@cc/config';
 import { agentRoom, type AgentServerEvents, monitorRoom, Namespace, type SupervisorServerEvents, visitorRoom, type WebchatServerEvents } from '@cc/shared';
 import { InjectConfig } from '../config.token';
-
-type AdapterFactory = ReturnType<typeof createPostgresAdapter>;
-
-/**
- * The PostgreSQL adapter hands an emit to this process's own sockets only once its NOTIFY is sent,
- * and sends NOTIFYs over several pooled connections (an event over NOTIFY's 8,000-byte limit takes
- * two statements), so two emits can overtake each other: an agent could see an offer's revocation
- * before the offer. Publishing one broadcast at a time keeps every process's emits in order, as the
- * Redis-streams adapter does by writing them to one connection.
- */
-function oneBroadcastAtATime(factory: AdapterFactory): AdapterFactory {
-  let previous: Promise<void> = Promise.resolve();
-  // socket.io calls the factory with `new`: a function, not an arrow, whose returned object stands
-  return function (nsp: Parameters<AdapterFactory>[0]) {
-    const adapter = factory(nsp);
-    const broadcast = adapter.broadcast.bind(adapter);
-    adapter.broadcast = (packet, opts) => {
-      // the adapter reports a failed publish itself; the next broadcast must go out regardless
-      previous = previous.then(() => broadcast(packet, opts)).catch(() => undefined);
-      return previous;
-    };
-    return adapter;
-  };
-}
+import { type AdapterFactory, deliverHereFirst, handleNotificationsInOrder } from './cluster-broadcast';
 
 /**
  * Emits to sockets wherever they are connected. Every process that emits owns a socket.io server wired
@@ -60,7 +37,10 @@ export class RealtimeService implements OnApplicationShutdown {
       const client = new IORedis(this.config.redisUrl, { maxRetriesPerRequest: null, enableAutoPipelining: true });
       client.on('error', (e) => this.logger.warn(`socket fan-out redis: ${e.message}`));
       this.closers.push(() => client.quit().catch(() => client.disconnect()));
-      this.adapter = createRedisStreamsAdapter(client, { streamName: `${prefix}:socket.io` }) as unknown as AdapterFactory;
+      this.adapter = deliverHereFirst(createRedisStreamsAdapter(client, { streamName: `${prefix}:socket.io` }) as unknown as AdapterFactory, {
+        onePublishAtATime: false,
+        onPublishFailed: (e) => this.logger.warn(`socket fan-out: ${e.message}`),
+      });
     } else {
       const pool = new Pool({ connectionString: this.config.databaseUrl, max: 3, application_name: 'socket-fanout' });
       const clients = new Set<PoolClient>();
@@ -70,6 +50,7 @@ export class RealtimeService implements OnApplicationShutdown {
       pool.on('connect', (client) => {
         clients.add(client);
         client.on('error', warn);
+        handleNotificationsInOrder(client);
       });
       pool.on('remove', (client) => clients.delete(client));
       this.closers.push(async () => {
@@ -77,11 +58,13 @@ export class RealtimeService implements OnApplicationShutdown {
         await Promise.all([...clients].map((c) => c.end().catch(() => undefined)));
         await Promise.race([pool.end(), new Promise((r) => setTimeout(r, 2000).unref())]);
       });
-      this.adapter = oneBroadcastAtATime(
+      this.adapter = deliverHereFirst(
         createPostgresAdapter(pool, {
           channelPrefix: `${prefix}_sio`,
           errorHandler: (e) => this.logger.warn(`socket fan-out: ${e.message}`),
-        }),
+        }) as unknown as AdapterFactory,
+        // the adapter reports a failed publish through its errorHandler
+        { onePublishAtATime: true, onPublishFailed: () => undefined },
       );
     }
     return this.adapter;
@@ -101,7 +84,10 @@ export class RealtimeService implements OnApplicationShutdown {
     this.attach(server);
     // create the namespaces now, so their adapters subscribe before the first emit
     for (const ns of Object.values(Namespace)) server.of(ns);
-    this.closers.unshift(() => new Promise((r) => server.close(() => r(undefined))));
+    // socket.io's close() fails on a server never attached to an HTTP server (it has no engine):
+    // what a detached server holds is its namespaces' adapters (the default one's too), closed here
+    const namespaces = [server.sockets, ...Object.values(Namespace).map((ns) => server.of(ns))];
+    this.closers.unshift(() => Promise.all(namespaces.map((nsp) => nsp.adapter.close())));
   }
 
   async toAgent<E extends keyof AgentServerEvents>(agentId: string, event: E, ...args: Parameters<AgentServerEvents[E]>): Promise<void> {
