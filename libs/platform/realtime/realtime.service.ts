@@ -61,7 +61,7 @@ export class RealtimeService implements OnApplicationShutdown {
       this.adapter = deliverHereFirst(
         createPostgresAdapter(pool, {
           channelPrefix: `${prefix}_sio`,
-          errorHandler: (e) => this.logger.warn(`socket fan-out: ${e.message}`),
+          errorHandler: (e) => !this.closing && this.logger.warn(`socket fan-out: ${e.message}`),
         }) as unknown as AdapterFactory,
         // the adapter reports a failed publish through its errorHandler
         { onePublishAtATime: true, onPublishFailed: () => undefined },
