@@ -36,7 +36,9 @@ export function deliverHereFirst(factory: AdapterFactory, options: ClusterBroadc
     const adapter = factory(nsp) as ClusterAdapter;
     const publisher = adapter as unknown as Publisher;
     adapter.broadcast = (packet: any, opts: BroadcastOptions): Promise<void> => {
-      Adapter.prototype.broadcast.call(adapter, packet, opts);
+      // a copy: socket.io's encoder replaces binary data on the packet it is given, and the
+      // publish below, which may run later, must still send the original
+      Adapter.prototype.broadcast.call(adapter, { ...packet }, opts);
       if (opts.flags?.local) return Promise.resolve();
       const publish = () =>
         publisher
