@@ -32,19 +32,20 @@ export class RealtimeService implements OnApplicationShutdown {
   adapterFactory(): AdapterFactory {
     if (this.adapter) return this.adapter;
     const prefix = this.config.queuePrefix;
+    // a dropped connection or a failed publish is news, except while shutting down
+    const warn = (e: Error) => !this.closing && this.logger.warn(`socket fan-out: ${e.message}`);
     if (this.config.redisUrl) {
       // emits made in the same tick (a routing pass's offers, a transition's notices) go to Redis in one write
       const client = new IORedis(this.config.redisUrl, { maxRetriesPerRequest: null, enableAutoPipelining: true });
-      client.on('error', (e) => this.logger.warn(`socket fan-out redis: ${e.message}`));
+      client.on('error', warn);
       this.closers.push(() => client.quit().catch(() => client.disconnect()));
       this.adapter = deliverHereFirst(createRedisStreamsAdapter(client, { streamName: `${prefix}:socket.io` }) as unknown as AdapterFactory, {
         onePublishAtATime: false,
-        onPublishFailed: (e) => this.logger.warn(`socket fan-out: ${e.message}`),
+        onPublishFailed: warn,
       });
     } else {
       const pool = new Pool({ connectionString: this.config.databaseUrl, max: 3, application_name: 'socket-fanout' });
       const clients = new Set<PoolClient>();
-      const warn = (e: Error) => !this.closing && this.logger.warn(`socket fan-out postgres: ${e.message}`);
       pool.on('error', warn);
       // the adapter keeps one client checked out for LISTEN; a dropped connection must not crash the process
       pool.on('connect', (client) => {
@@ -58,14 +59,10 @@ export class RealtimeService implements OnApplicationShutdown {
         await Promise.all([...clients].map((c) => c.end().catch(() => undefined)));
         await Promise.race([pool.end(), new Promise((r) => setTimeout(r, 2000).unref())]);
       });
-      this.adapter = deliverHereFirst(
-        createPostgresAdapter(pool, {
-          channelPrefix: `${prefix}_sio`,
-          errorHandler: (e) => !this.closing && this.logger.warn(`socket fan-out: ${e.message}`),
-        }) as unknown as AdapterFactory,
-        // the adapter reports a failed publish through its errorHandler
-        { onePublishAtATime: true, onPublishFailed: () => undefined },
-      );
+      this.adapter = deliverHereFirst(createPostgresAdapter(pool, { channelPrefix: `${prefix}_sio`, errorHandler: warn }) as unknown as AdapterFactory, {
+        onePublishAtATime: true,
+        onPublishFailed: warn,
+      });
     }
     return this.adapter;
   }
