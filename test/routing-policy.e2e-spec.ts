@@ -323,6 +323,44 @@ describe('routing policy', () => {
     await finish(agent, o.contactId);
     expect((await agent.ack('agent:state')).state).toMatchObject({ presence: 'available', status: 'available', contacts: [] });
   });
+
+  it('frees every slot of an agent who wraps up several contacts at the same moment, and the router offers them all again', async () => {
+    // one statement closes the agent's contacts: it must release one unit of capacity per contact,
+    // and the router must hear of all of them, not once per agent
+    const queue = await admin.createQueue();
+    const agent = await desk({ queueIds: [queue.id], capacity: { chat: 3 }, available: true });
+    const offers = record<{ offerId: string; contactId: string }>(agent.socket, 'offer');
+    const say = async (text: string) => {
+      for (const v of await Promise.all([1, 2, 3].map(() => visitor()))) await v.say(text, { queue: queue.name });
+    };
+    await say('first three');
+    await eventually(async () => offers.length === 3, 10_000, 'three offers');
+    const ids = offers.map((o) => o.contactId);
+    for (const o of offers) await accept(agent, o.offerId);
+    for (const id of ids) expect((await agent.ack('contact:end', { contactId: id })).ok).toBe(true);
+    expect(await chatLoad(t.db, agent.id)).toBe(3);
+
+    const idleSince = async () => (await t.db.query(`SELECT idle_since FROM agents WHERE user_id = $1`, [agent.id])).rows[0].idle_since.getTime();
+    const idleBefore = await idleSince();
+    // the first goes alone; the other two queue behind it into one statement
+    const wrapUps = await Promise.all(ids.map((id, i) => agent.ack('contact:wrapup', { contactId: id, disposition: `done ${i}` })));
+    expect(wrapUps).toEqual([{ ok: true }, { ok: true }, { ok: true }]);
+    const closed = (await t.db.query(`SELECT id, state, disposition, agent_id FROM contacts WHERE id = ANY($1)`, [ids])).rows;
+    expect(ids.map((id) => closed.find((c) => c.id === id))).toEqual(
+      ids.map((id, i) => ({ id, state: 'closed', disposition: `done ${i}`, agent_id: null })),
+    );
+    expect(await chatLoad(t.db, agent.id)).toBe(0);
+    expect(await idleSince()).toBeGreaterThan(idleBefore);
+    const logged = await t.db.query(`SELECT contact_id, from_state FROM contact_events WHERE contact_id = ANY($1) AND type = 'closed'`, [ids]);
+    expect(logged.rows.map((r) => `${ids.indexOf(r.contact_id)} ${r.from_state}`).sort()).toEqual(['0 wrap_up', '1 wrap_up', '2 wrap_up']);
+
+    // the router knows all three slots are free: three new contacts are all offered to this agent
+    // (a lost release would hold one back until the next full reload, a minute away)
+    await say('next three');
+    await eventually(async () => offers.length === 6, 10_000, 'three more offers to the agent');
+    for (const o of offers.slice(3)) await accept(agent, o.offerId);
+    expect(await chatLoad(t.db, agent.id)).toBe(3);
+  });
 });
 
 /** Offers that time out in a second, and agents who miss or refuse them. */

@@ -45,6 +45,16 @@ const HELD_COLUMNS_OF_C = HELD_COLUMNS.split(', ').map((col) => `c.${col}`).join
 /** Most agent commands of one kind in one statement. */
 const COMMAND_BATCH = 100;
 
+interface WrapUp {
+  agentId: string;
+  contactId: string;
+  disposition: string;
+  note: string | null;
+}
+
+/** A contact closed after wrap-up (its agent_id is now null), with the agent who closed it. */
+type ClosedContact = HeldContact & { closed_by: string };
+
 /** A routed contact the agent accepted, with the agent's view of it. */
 type FastAccept = HeldContact & ContactViewRow & { customer_id: string; agent_name: string };
 
@@ -65,13 +75,14 @@ export class ContactLifecycleService {
   ) {}
 
   /**
-   * Accepts and ends arriving close together (from any agents) go to the database as one statement
+   * Accepts, ends and wrap-ups arriving close together (from any agents) go to the database as one statement
    * per kind: whatever queues up while this process's statement of that kind runs goes into the next,
    * so statements per contact fall as load rises, and a lone command still goes at once. A failed
    * batch is retried one by one.
    */
   private readonly acceptBatches = new MicroBatcher<{ agentId: string; offerId: string }, FastAccept | undefined>((items) => this.acceptRouted(items), COMMAND_BATCH, 1);
   private readonly endBatches = new MicroBatcher<{ agentId: string; contactId: string }, HeldContact | undefined>((items) => this.endActive(items), COMMAND_BATCH, 1);
+  private readonly wrapUpBatches = new MicroBatcher<WrapUp, ClosedContact | undefined>((items) => this.closeWrappedUp(items), COMMAND_BATCH, 1);
 
   /**
    * The common accept, for a batch: a routed contact whose offer is answered in time goes active, and
@@ -336,38 +347,63 @@ export class ContactLifecycleService {
 
   /**
    * Wrap-up done: the contact closes with its disposition and note, the agent's capacity frees (and
-   * they become idle if that was their last contact), the router is told. One statement.
+   * they become idle if that was their last contact), the router is told. One statement, shared with
+   * the other wrap-ups arriving meanwhile.
    */
   async wrapUp(agentId: string, contactId: string, disposition: string, note: string | null, origin?: string): Promise<void> {
-    const [contact] = await preparedQuery<HeldContact>(
-      this.db,
-      `WITH before AS (
-         SELECT id, state FROM contacts WHERE id = $1 AND agent_id = $2 AND state IN ('active', 'wrap_up') AND pending_transfer IS NULL
-       ), c AS (
-         UPDATE contacts SET state = 'closed', agent_id = NULL, disposition = $3, wrap_up_note = $4, closed_at = now(), updated_at = now()
-          WHERE id = (SELECT id FROM before) AND agent_id = $2 AND state IN ('active', 'wrap_up') RETURNING ${HELD_COLUMNS}
-       ), released AS (
-         -- the same release as releaseCapacity() in capacity.ts, inlined to keep wrap-up one statement
-         UPDATE agent_capacities SET load = load - 1 WHERE agent_id = $2 AND channel = (SELECT channel FROM c) RETURNING load
-       ), idle AS (
-         UPDATE agents SET idle_since = now() WHERE user_id = $2 AND EXISTS (SELECT 1 FROM c)
-            AND (SELECT sum(load) FROM agent_capacities WHERE agent_id = $2) = 1
-         RETURNING user_id
-       ), event AS (
-         INSERT INTO contact_events (contact_id, type, from_state, to_state, actor_type, actor_id, reason, data)
-         SELECT c.id, 'closed', before.state, 'closed', 'agent', $2, 'wrap_up_done', jsonb_build_object('disposition', $3::text, 'note', $4::text)
-           FROM c, before
-       )
-       SELECT c.*, ${notifySql(
-         '$5',
-         `json_build_array(json_build_object('t', 'load', 'a', $2::uuid, 'ch', c.channel, 'd', -1, 'idle', EXISTS (SELECT 1 FROM idle)))`,
-       )} AS signalled
-         FROM c`,
-      [contactId, agentId, disposition, note, routingChannel(this.config.queuePrefix)],
-    );
+    const contact = await this.wrapUpBatches.submit({ agentId, contactId, disposition, note });
     if (!contact) throw await this.contactProblem(agentId, contactId, 'active or wrap_up, with no transfer pending');
     await this.stateChanged(contactId, agentId, 'closed', 'wrap_up_done', origin);
     await this.customers.send(contact, 'conversation:state', { contactId, state: 'closed', agentName: null });
+  }
+
+  /**
+   * Closes a batch of wrapped-up contacts; undefined where the contact was not the agent's, or not
+   * active or in wrap-up with no transfer pending. Of one command sent twice only the first counts.
+   *
+   * One agent may close several contacts in one batch, and an UPDATE ... FROM changes a row once
+   * however many input rows match it: capacity is released per agent and channel, by the number
+   * closed. The router hears one signal per agent and channel for the same reason: PostgreSQL
+   * delivers identical notifications of one transaction only once.
+   */
+  private async closeWrappedUp(items: WrapUp[]): Promise<(ClosedContact | undefined)[]> {
+    const rows = await preparedQuery<ClosedContact>(
+      this.db,
+      `WITH x AS (
+         SELECT DISTINCT ON (contact_id, agent_id) contact_id, agent_id, disposition, note
+           FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[]) WITH ORDINALITY AS x(contact_id, agent_id, disposition, note, n)
+          ORDER BY contact_id, agent_id, n
+       ), before AS (
+         SELECT c.id, c.state FROM contacts c JOIN x ON c.id = x.contact_id AND c.agent_id = x.agent_id
+          WHERE c.state IN ('active', 'wrap_up') AND c.pending_transfer IS NULL
+       ), c AS (
+         UPDATE contacts c SET state = 'closed', agent_id = NULL, disposition = x.disposition, wrap_up_note = x.note, closed_at = now(), updated_at = now()
+           FROM x WHERE c.id = x.contact_id AND c.agent_id = x.agent_id AND c.state IN ('active', 'wrap_up') AND c.id IN (SELECT id FROM before)
+         RETURNING ${HELD_COLUMNS_OF_C}, x.agent_id AS closed_by, x.disposition, x.note
+       ), freed AS (
+         SELECT closed_by AS agent_id, channel, count(*)::int AS n FROM c GROUP BY 1, 2
+       ), released AS (
+         -- the same release as releaseCapacity() in capacity.ts, for many at once
+         UPDATE agent_capacities a SET load = a.load - f.n FROM freed f WHERE a.agent_id = f.agent_id AND a.channel = f.channel
+       ), idle AS (
+         -- every statement here sees the loads from before the release: idle when all of them were freed
+         UPDATE agents SET idle_since = now() FROM (SELECT agent_id, sum(n) AS n FROM freed GROUP BY 1) f
+          WHERE user_id = f.agent_id AND (SELECT sum(load) FROM agent_capacities WHERE agent_id = f.agent_id) = f.n
+         RETURNING user_id
+       ), event AS (
+         INSERT INTO contact_events (contact_id, type, from_state, to_state, actor_type, actor_id, reason, data)
+         SELECT c.id, 'closed', before.state, 'closed', 'agent', c.closed_by, 'wrap_up_done', jsonb_build_object('disposition', c.disposition, 'note', c.note)
+           FROM c JOIN before ON before.id = c.id
+       ), signal AS (
+         SELECT ${notifySql(
+           '$5',
+           `json_build_array(json_build_object('t', 'load', 'a', f.agent_id, 'ch', f.channel, 'd', -f.n, 'idle', EXISTS (SELECT 1 FROM idle WHERE user_id = f.agent_id)))`,
+         )} FROM freed f
+       )
+       SELECT c.*, (SELECT count(*) FROM signal) AS signalled FROM c`,
+      [items.map((i) => i.contactId), items.map((i) => i.agentId), items.map((i) => i.disposition), items.map((i) => i.note), routingChannel(this.config.queuePrefix)],
+    );
+    return answersByAgent(items, (i) => i.contactId, rows, (r) => r.closed_by, (r) => r.id);
   }
 
   /**
