@@ -4,8 +4,11 @@ import { Adapter, type ClusterAdapter, MessageType } from 'socket.io-adapter';
 
 export type AdapterFactory = (nsp: Namespace) => Adapter;
 type BroadcastOptions = Parameters<Adapter['broadcast']>[1];
-/** the cluster adapter's own send, which its type keeps protected */
-type Publisher = { publishAndReturnOffset(message: { type: MessageType.BROADCAST; data: unknown }): Promise<string> };
+/** the cluster adapter's own send and receive, which its type keeps protected */
+type ClusterInternals = {
+  publishAndReturnOffset(message: { type: number; data: unknown }): Promise<string>;
+  onMessage(message: { type: number; data?: any }, offset?: string): void;
+};
 
 export interface ClusterBroadcastOptions {
   /**
@@ -18,45 +21,99 @@ export interface ClusterBroadcastOptions {
   onPublishFailed: (e: Error) => void;
 }
 
+/** A broadcast as the cluster adapter sends it: sets travel as arrays. */
+interface ClusterBroadcast {
+  packet: any;
+  opts: { rooms: string[]; except: string[]; flags: BroadcastOptions['flags'] };
+}
+
+/**
+ * Our own cluster message type: several broadcasts of one namespace, in emit order. Only a process
+ * whose adapter is wrapped by deliverHereFirst reads it; the stock adapter ignores unknown types.
+ */
+export const BROADCASTS = 100;
+/** the most broadcasts in one cluster message */
+const MAX_BATCH = 50;
+
 /**
  * Wraps a cluster adapter so that an emit reaches this process's own sockets at once, and the other
- * processes' through the cluster transport afterwards.
+ * processes' through the cluster transport afterwards, together with the emits made around it.
  *
  * The stock cluster adapter hands an emit to local sockets only once the transport has taken it (an
  * XADD or a NOTIFY answered), to stamp it with a stream offset for connection-state recovery, which
  * this service does not use. Under load that round trip, queued behind everything else the transport
- * carries, was most of an offer's latency (README, Performance). Order is kept on both paths: local
- * delivery is synchronous, in emit order; remote delivery follows the transport's order, one publish
- * at a time where the transport could reorder them.
+ * carries, was most of an offer's latency (README, Performance).
+ *
+ * It also sends every emit as a message of its own, and a contact's life is a dozen emits (offer,
+ * states to agent, visitor and monitors, queue positions): a dozen XADDs (or NOTIFYs), each read
+ * back and decoded by every process, this one included. Here the emits of one turn of the event
+ * loop go out as one message, published when the turn ends (setImmediate).
+ *
+ * Order is kept on both paths: local delivery is synchronous, in emit order; a message carries its
+ * broadcasts in emit order and messages follow the transport's order, one publish at a time where
+ * the transport could reorder them.
  */
 export function deliverHereFirst(factory: AdapterFactory, options: ClusterBroadcastOptions): AdapterFactory {
   let previous: Promise<void> = Promise.resolve();
   // socket.io calls the factory with `new`: a function, not an arrow, whose returned object stands
   return function (nsp: Namespace) {
     const adapter = factory(nsp) as ClusterAdapter;
-    const publisher = adapter as unknown as Publisher;
+    const internals = adapter as unknown as ClusterInternals;
+    let pending: ClusterBroadcast[] = [];
+
+    const publish = (message: ClusterMessageOut) => {
+      const send = () =>
+        internals.publishAndReturnOffset(message).then(
+          () => undefined,
+          (e: Error) => options.onPublishFailed(e),
+        );
+      if (!options.onePublishAtATime) return void send();
+      previous = previous.then(send);
+    };
+    const flush = () => {
+      if (pending.length === 0) return;
+      const batch = pending;
+      pending = [];
+      // a lone broadcast goes as the stock adapter sends it
+      publish(batch.length === 1 ? { type: MessageType.BROADCAST, data: batch[0] } : { type: BROADCASTS, data: { broadcasts: batch } });
+    };
+
     adapter.broadcast = (packet: any, opts: BroadcastOptions): Promise<void> => {
       // a copy: socket.io's encoder replaces binary data on the packet it is given, and the
-      // publish below, which may run later, must still send the original
+      // publish below, which runs later, must still send the original
       Adapter.prototype.broadcast.call(adapter, { ...packet }, opts);
       if (opts.flags?.local) return Promise.resolve();
-      const publish = () =>
-        publisher
-          .publishAndReturnOffset({
-            type: MessageType.BROADCAST,
-            // as the cluster adapter encodes them: sets travel as arrays
-            data: { packet, opts: { rooms: [...opts.rooms], except: [...(opts.except ?? [])], flags: opts.flags } },
-          })
-          .then(
-            () => undefined,
-            (e: Error) => options.onPublishFailed(e),
-          );
-      if (!options.onePublishAtATime) return publish();
-      previous = previous.then(publish);
-      return previous;
+      const broadcast = { packet, opts: { rooms: [...opts.rooms], except: [...(opts.except ?? [])], flags: opts.flags } };
+      if (containsBinary(packet.data)) {
+        // the adapters encode binary data only in the message types they know: this one goes alone, in its place
+        flush();
+        publish({ type: MessageType.BROADCAST, data: broadcast });
+        return Promise.resolve();
+      }
+      pending.push(broadcast);
+      if (pending.length === 1) setImmediate(flush);
+      else if (pending.length >= MAX_BATCH) flush();
+      return Promise.resolve();
+    };
+
+    // the transports hand every message to the adapter's onMessage, which ignores our own
+    const onMessage = internals.onMessage.bind(adapter);
+    internals.onMessage = (message, offset) => {
+      if (message.type !== BROADCASTS) return onMessage(message, offset);
+      for (const data of message.data.broadcasts as ClusterBroadcast[]) onMessage({ ...message, type: MessageType.BROADCAST, data }, offset);
     };
     return adapter;
   };
+}
+
+type ClusterMessageOut = { type: MessageType.BROADCAST; data: ClusterBroadcast } | { type: typeof BROADCASTS; data: { broadcasts: ClusterBroadcast[] } };
+
+/** Whether an event's arguments hold binary data (socket.io sends those as attachments). */
+function containsBinary(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (Buffer.isBuffer(value) || ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return true;
+  if (Array.isArray(value)) return value.some(containsBinary);
+  return Object.values(value).some(containsBinary);
 }
 
 /**
