@@ -29,7 +29,7 @@ describe('loadConfig', () => {
       agentDisconnectGraceMs: 20_000,
       offerMissesBeforeAway: 3,
       sweepIntervalMs: 10_000,
-      concurrency: { inbound: 64, timers: 8 },
+      concurrency: { inbound: 256, timers: 8 },
       webchat: { defaultQueue: 'Support', allowedOrigins: '*' },
       seedDemo: true,
       logLevel: 'info',

@@ -41,7 +41,12 @@ export const envSchema = z.object({
   OFFER_MISSES_BEFORE_AWAY: z.coerce.number().int().min(1).default(3),
   /** how often offers past their time are expired by a sweep (a safety net behind the routing leader's timers) */
   SWEEP_INTERVAL_SECONDS: z.coerce.number().positive().default(10),
-  INBOUND_CONCURRENCY: z.coerce.number().int().min(1).default(64),
+  /**
+   * inbound jobs held at once per worker: their messages are stored in batches, and a batch can only be
+   * as large as what is held (at 64 and 500 messages/s, batches stopped at about 60 while the jobs
+   * behind them waited in the queue; README, Performance)
+   */
+  INBOUND_CONCURRENCY: z.coerce.number().int().min(1).default(256),
   TIMERS_CONCURRENCY: z.coerce.number().int().min(1).default(8),
   WEBCHAT_DEFAULT_QUEUE: z.string().min(1).default('Support'),
   /** comma-separated origins allowed to embed the widget, or * */

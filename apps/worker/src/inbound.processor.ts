@@ -13,7 +13,7 @@ import { ResilientWorkerHost } from './worker-errors';
 const INGEST_BATCH = 200;
 /**
  * ingest transactions under way at once: fewer means bigger batches, and a batch costs about the
- * same ten statements whatever its size (at 100 messages/s, 2 in flight gave batches of 2.3 messages, 4 gave 1.3)
+ * same five statements whatever its size (at 100 messages/s, 2 in flight gave batches of 2.3 messages, 4 gave 1.3)
  */
 const INGEST_IN_FLIGHT = 2;
 

@@ -484,7 +484,9 @@ export class RoutingLeaderService implements OnApplicationBootstrap, OnModuleDes
     const byQueue = new Map<string, WaitingItem[]>();
     for (const w of this.waiting.values()) {
       if (w.kind !== 'contact') continue;
-      byQueue.set(w.queueId, [...(byQueue.get(w.queueId) ?? []), w]);
+      const inQueue = byQueue.get(w.queueId);
+      if (inQueue) inQueue.push(w);
+      else byQueue.set(w.queueId, [w]);
     }
     const seen = new Set<string>();
     const emits: Promise<void>[] = [];
