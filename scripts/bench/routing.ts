@@ -1,7 +1,8 @@
 /**
- * npm run bench:routing [-- --rate 500 --duration 60 --agents 100 --warmup 5]
+ * npm run bench:routing [-- --rate 500 --duration 60 --agents 100 --warmup 5 --split]
  *
- * Starts the whole system (one process: API + workers) against DATABASE_URL (a fresh database is
+ * Starts the whole system (one process: API + workers; with --split, an API process and a worker
+ * process, as production runs them) against DATABASE_URL (a fresh database is
  * created on that server, and dropped at the end unless --keep-db is given) and REDIS_URL, connects
  * simulated agents over socket.io that accept every offer and finish after a short random handling
  * time, pushes web-chat contacts at a fixed rate through the public entry point (the /webchat
@@ -131,20 +132,36 @@ async function main(): Promise<void> {
     NODE_ENV: 'test',
     JWT_SECRET: 'bench-secret-bench-secret-bench',
   };
-  // --profile DIR writes a CPU profile of the system under test there, for where the time goes
+  // --profile DIR writes a CPU profile of each process under test there, for where the time goes
   const profile = args.get('profile') ? [`--cpu-prof`, `--cpu-prof-dir=${args.get('profile')}`] : [];
-  const app = spawn(process.execPath, [...profile, join(__dirname, '..', '..', 'apps', 'standalone', 'src', 'main.js')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-  process.once('exit', () => app.kill('SIGKILL'));
+  // --split runs the API and the worker as two processes, as production does; by default one process runs both
+  const split = args.has('split');
   let out = '';
-  app.stdout!.on('data', (d: Buffer) => {
-    out += d.toString();
-    if (args.get('log')) process.stderr.write(d);
-  });
-  for (let i = 0; !out.includes('Ctrl-C stops it'); i++) {
-    if (i > 300 || app.exitCode !== null) throw new Error(`the system did not start:\n${out}`);
+  const start = (app: 'standalone' | 'api' | 'worker', logLevel = env.LOG_LEVEL) => {
+    const child = spawn(process.execPath, [...profile, join(__dirname, '..', '..', 'apps', app, 'src', 'main.js')], {
+      env: { ...env, LOG_LEVEL: logLevel },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (args.get('log')) process.stderr.write(d);
+    });
+    return child;
+  };
+  // the worker says it has started at level info, and says little else there
+  const apps = split ? [start('api'), start('worker', args.get('log') ?? 'info')] : [start('standalone')];
+  process.once('exit', () => apps.forEach((a) => a.kill('SIGKILL')));
+  let apiUp = false;
+  const up = () => {
+    if (!split) return out.includes('Ctrl-C stops it');
+    if (!apiUp) void fetch(`${base}/health`).then((r) => (apiUp = r.ok), () => undefined);
+    return apiUp && out.includes('worker started');
+  };
+  for (let i = 0; !up(); i++) {
+    if (i > 300 || apps.some((a) => a.exitCode !== null)) throw new Error(`the system did not start:\n${out}`);
     await sleep(100);
   }
-  log(`system up on ${base} (${config.redisUrl ? 'Redis' : 'PostgreSQL'} queues)`);
+  log(`system up on ${base} (${split ? 'API and worker processes' : 'one process'}, ${config.redisUrl ? 'Redis' : 'PostgreSQL'} queues)`);
 
   const adminToken = (await post(`${base}/auth/login`, { email: 'admin@demo.local', password: 'admin-demo' })).accessToken;
   const queues = (await (await fetch(`${base}/admin/queues`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as { id: string; name: string }[];
@@ -258,13 +275,13 @@ async function main(): Promise<void> {
 
   agents.forEach((s) => s.disconnect());
   idle.forEach((v) => v.socket.disconnect());
-  app.kill('SIGINT');
-  await new Promise((r) => app.once('exit', r));
+  await Promise.all(apps.map((a) => new Promise((r) => a.once('exit', r).kill('SIGINT'))));
   // a benchmark's database is tens of thousands of contacts: kept only when asked for (--keep-db), to inspect
   if (!args.has('keep-db')) await onServer(config.databaseUrl, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
 
   const result = {
     ratePerSec: RATE,
+    processes: split ? 'api+worker' : 'one',
     durationSec: DURATION_S,
     warmupSec: WARMUP_S,
     contacts,
