@@ -3,7 +3,7 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Client } from 'pg';
 import { loadConfig, type ResolvedConfig } from '@cc/config';
-import { composeRoot, prepareRuntime } from '@cc/platform';
+import { closeApp, composeRoot, prepareRuntime } from '@cc/platform';
 import { ApiModule, configureHttpApp, HTTP_APP_OPTIONS } from '@cc/api';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { WorkerModule } from '@cc/worker';
@@ -77,7 +77,7 @@ export async function startApp(opts: { env?: Record<string, string>; parts?: Arr
     db,
     close: async () => {
       await db.end();
-      await app.close();
+      await closeApp(app);
       await runtime.stop();
     },
   };

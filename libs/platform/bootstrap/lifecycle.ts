@@ -1,5 +1,13 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import type { Runtime } from './runtime';
+import { DatabaseConnections } from '../database/database-connections';
+
+/** Closes the app, and returns once its database connections have closed too (DatabaseConnections says why). */
+export async function closeApp(app: INestApplicationContext): Promise<void> {
+  const connections = app.get(DatabaseConnections);
+  await app.close();
+  await connections.allClosed();
+}
 
 /**
  * Ctrl-C and SIGTERM close the app first (HTTP, sockets, workers finish their jobs), then stop what
@@ -12,7 +20,7 @@ export function closeOnSignal(app: INestApplicationContext, runtime: Runtime, lo
     closing = true;
     log(`${signal} received, shutting down`);
     try {
-      await app.close();
+      await closeApp(app);
       await runtime.stop();
       process.exit(0);
     } catch (e) {
