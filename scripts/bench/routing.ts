@@ -2,11 +2,11 @@
  * npm run bench:routing [-- --rate 500 --duration 60 --agents 100 --warmup 5 --split]
  *
  * Starts the whole system (one process: API + workers; with --split, an API process and a worker
- * process, as production runs them) against DATABASE_URL (a fresh database is
- * created on that server, and dropped at the end unless --keep-db is given) and REDIS_URL, connects
- * simulated agents over socket.io that accept every offer and finish after a short random handling
- * time, pushes web-chat contacts at a fixed rate through the public entry point (the /webchat
- * socket), and prints one JSON line of results.
+ * process, as production runs them) against DATABASE_URL (a fresh database is created on that
+ * server, and dropped at the end with the run's Redis keys unless --keep-db is given) and
+ * REDIS_URL, connects simulated agents over socket.io that accept every offer and finish after a
+ * short random handling time, pushes web-chat contacts at a fixed rate through the public entry
+ * point (the /webchat socket), and prints one JSON line of results.
  *
  * Offer latency runs from the API receiving the customer's message (the contact's waitingSince) to
  * the offer reaching the agent's socket. The measured run follows a warm-up at the same rate
@@ -97,6 +97,21 @@ async function baselineQueueHop(redisUrl: string | undefined, rate: number, seco
   return { p50: pct(lat, 50), p99: pct(lat, 99) };
 }
 
+/** Removes every key under the system's queue prefix: its queues (finished jobs are kept a day) and the socket fan-out stream. */
+async function dropRedisKeys(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new IORedis(redisUrl);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      if (keys.length) await redis.unlink(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
 /** Runs one statement on the server itself (creating or dropping the benchmark's database). */
 async function onServer(serverUrl: string, sql: string): Promise<void> {
   const admin = new Client({ connectionString: serverUrl });
@@ -121,12 +136,13 @@ async function main(): Promise<void> {
 
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
+  const queuePrefix = `bench${Date.now() % 100000}`;
   const env = {
     ...process.env,
     DATABASE_URL: dbUrl.toString(),
     PORT: String(port),
     HOST: '127.0.0.1',
-    QUEUE_PREFIX: `bench${Date.now() % 100000}`,
+    QUEUE_PREFIX: queuePrefix,
     LOG_LEVEL: args.get('log') ?? 'warn',
     SEED_DEMO: 'true',
     NODE_ENV: 'test',
@@ -276,8 +292,12 @@ async function main(): Promise<void> {
   agents.forEach((s) => s.disconnect());
   idle.forEach((v) => v.socket.disconnect());
   await Promise.all(apps.map((a) => new Promise((r) => a.once('exit', r).kill('SIGINT'))));
-  // a benchmark's database is tens of thousands of contacts: kept only when asked for (--keep-db), to inspect
-  if (!args.has('keep-db')) await onServer(config.databaseUrl, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+  // a benchmark's database is tens of thousands of contacts, and on Redis its queues keep as many
+  // finished jobs: both kept only when asked for (--keep-db), to inspect
+  if (!args.has('keep-db')) {
+    await onServer(config.databaseUrl, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    if (config.redisUrl) await dropRedisKeys(config.redisUrl, queuePrefix);
+  }
 
   const result = {
     ratePerSec: RATE,
