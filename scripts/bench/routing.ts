@@ -26,6 +26,7 @@ import { io, type Socket } from 'socket.io-client';
 import { Queue, Worker } from 'bullmq';
 import IORedis from 'ioredis';
 import { loadConfig } from '@cc/config';
+import { removeRedisKeys } from '@cc/platform';
 import { auditRouting } from '@cc/routing';
 import { benchArgs } from './cli';
 
@@ -95,21 +96,6 @@ async function baselineQueueHop(redisUrl: string | undefined, rate: number, seco
   await queue.close();
   connection.disconnect();
   return { p50: pct(lat, 50), p99: pct(lat, 99) };
-}
-
-/** Removes every key under the system's queue prefix: its queues (finished jobs are kept a day) and the socket fan-out stream. */
-async function dropRedisKeys(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new IORedis(redisUrl);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length) await redis.unlink(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
 }
 
 /** Runs one statement on the server itself (creating or dropping the benchmark's database). */
@@ -296,7 +282,7 @@ async function main(): Promise<void> {
   // finished jobs: both kept only when asked for (--keep-db), to inspect
   if (!args.has('keep-db')) {
     await onServer(config.databaseUrl, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    if (config.redisUrl) await dropRedisKeys(config.redisUrl, queuePrefix);
+    if (config.redisUrl) await removeRedisKeys(config.redisUrl, `${queuePrefix}:`);
   }
 
   const result = {

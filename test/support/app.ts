@@ -28,7 +28,7 @@ export async function testEnv(overrides: Record<string, string> = {}): Promise<R
   const env: Record<string, string> = {
     NODE_ENV: 'test',
     DATABASE_URL: overrides.DATABASE_URL ?? (await createTestDatabase()),
-    QUEUE_PREFIX: `t${randomBytes(4).toString('hex')}`,
+    QUEUE_PREFIX: `${process.env.TEST_QUEUE_PREFIX ?? 't'}${randomBytes(4).toString('hex')}`,
     JWT_SECRET: 'test-secret-test-secret-test-secret',
     LOG_LEVEL: 'warn',
     PORT: '0',

@@ -19,8 +19,11 @@ const freePort = () =>
  * teardown drops.
  */
 export default async function globalSetup(): Promise<void> {
-  // the suites' databases share a prefix of this run's own, so the teardown drops them and no other run's
-  process.env.TEST_DATABASE_PREFIX = `cc_test_${randomBytes(3).toString('hex')}_`;
+  // the suites' databases, and their apps' queue prefixes, share a prefix of this run's own, so the
+  // teardown drops them (and, on Redis, the queues' keys) and no other run's
+  const run = randomBytes(3).toString('hex');
+  process.env.TEST_DATABASE_PREFIX = `cc_test_${run}_`;
+  process.env.TEST_QUEUE_PREFIX = `t${run}_`;
   if (process.env.DATABASE_URL) return;
   const dir = mkdtempSync(join(tmpdir(), 'cc-test-'));
   const { chmodSync } = await import('node:fs');

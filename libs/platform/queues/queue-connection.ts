@@ -1,4 +1,5 @@
 import { createPostgresBackend, setDefaultBackendFactory } from 'bullmq';
+import IORedis from 'ioredis';
 import type { AppConfig } from '@cc/config';
 
 /**
@@ -30,4 +31,23 @@ export function queueConnection(config: Pick<AppConfig, 'redisUrl' | 'queuePrefi
   return {
     connection: { connectionString: config.databaseUrl, schema: `${config.queuePrefix}_queues`, migrate: true, max: 4 },
   };
+}
+
+/**
+ * Removes every Redis key whose name starts with `prefix`: under a queue prefix, the queues' jobs
+ * (finished ones are kept a day) and the socket fan-out stream. For the benchmark and the test runs,
+ * which use queue prefixes of their own and would otherwise leave tens of thousands of keys behind.
+ */
+export async function removeRedisKeys(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new IORedis(redisUrl);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      if (keys.length) await redis.unlink(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
 }
