@@ -10,7 +10,8 @@ import { Client, type ClientConfig } from 'pg';
  */
 export class DatabaseConnections {
   private readonly open = new Set<Client>();
-  private onLastClosed?: () => void;
+  /** callers of allClosed still waiting, each woken once the last connection has closed */
+  private readonly waiting = new Set<() => void>();
 
   /** the pg client class the pool builds its connections with (pg-pool's `Client` option) */
   readonly Client: typeof Client;
@@ -31,16 +32,18 @@ export class DatabaseConnections {
   async allClosed(timeoutMs = 10_000): Promise<void> {
     if (!this.open.size) return;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs).unref();
-      this.onLastClosed = () => {
+      const done = () => {
         clearTimeout(timer);
+        this.waiting.delete(done);
         resolve();
       };
+      const timer = setTimeout(done, timeoutMs).unref();
+      this.waiting.add(done);
     });
   }
 
   private closed(client: Client): void {
     this.open.delete(client);
-    if (!this.open.size) this.onLastClosed?.();
+    if (!this.open.size) this.waiting.forEach((wake) => wake());
   }
 }
