@@ -17,6 +17,11 @@
  * between the two: the measured run is the sustained rate, not a start from rest (README,
  * Performance). The same run also measures a bare BullMQ add-to-process hop on the same Redis, so
  * figures compare across machines as ratios.
+ *
+ * To find where a tail comes from: --per-second prints each measured second's offer latency (an
+ * isolated slow second is a pause, a slow stretch is load); --node-args passes flags to the
+ * processes under test, written without their dashes and joined by commas (--node-args
+ * trace-gc,max-semi-space-size=64); --profile DIR writes their CPU profiles.
  */
 import { randomUUID } from 'node:crypto';
 import { spawn } from 'node:child_process';
@@ -136,13 +141,15 @@ async function main(): Promise<void> {
     NODE_ENV: 'test',
     JWT_SECRET: 'bench-secret-bench-secret-bench',
   };
-  // --profile DIR writes a CPU profile of each process under test there, for where the time goes
-  const profile = args.get('profile') ? [`--cpu-prof`, `--cpu-prof-dir=${args.get('profile')}`] : [];
+  const nodeFlags = [
+    ...(args.get('profile') ? [`--cpu-prof`, `--cpu-prof-dir=${args.get('profile')}`] : []),
+    ...(args.get('node-args')?.split(',').map((flag) => `--${flag}`) ?? []),
+  ];
   // --split runs the API and the worker as two processes, as production does; by default one process runs both
   const split = args.has('split');
   let out = '';
   const start = (app: 'standalone' | 'api' | 'worker', logLevel = env.LOG_LEVEL) => {
-    const child = spawn(process.execPath, [...profile, join(__dirname, '..', '..', 'apps', app, 'src', 'main.js')], {
+    const child = spawn(process.execPath, [...nodeFlags, join(__dirname, '..', '..', 'apps', app, 'src', 'main.js')], {
       env: { ...env, LOG_LEVEL: logLevel },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -171,8 +178,9 @@ async function main(): Promise<void> {
   const queues = (await (await fetch(`${base}/admin/queues`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as { id: string; name: string }[];
   const support = queues.find((q) => q.name === 'Support')!.id;
 
-  /** offer latencies of the contacts that arrived from here on: the measured run's */
+  /** offer latencies of the contacts that arrived from here on (the measured run's), by the second they arrived in */
   const offerLatency: number[] = [];
+  const bySecond = new Map<number, number[]>();
   let measuredFrom = Infinity;
   const offered = new Set<string>();
   const agents: Socket[] = [];
@@ -184,7 +192,13 @@ async function main(): Promise<void> {
     const socket = await connect(`${base}/agents`, token);
     socket.on('offer', async (offer: { offerId: string; contactId: string; waitingSince: string }) => {
       const arrived = Date.parse(offer.waitingSince);
-      if (arrived >= measuredFrom) offerLatency.push(Date.now() - arrived);
+      if (arrived >= measuredFrom) {
+        const latency = Date.now() - arrived;
+        offerLatency.push(latency);
+        const second = Math.floor((arrived - measuredFrom) / 1000);
+        if (!bySecond.has(second)) bySecond.set(second, []);
+        bySecond.get(second)!.push(latency);
+      }
       offered.add(offer.contactId);
       try {
         const ack = await socket.emitWithAck('offer:accept', { offerId: offer.offerId });
@@ -293,6 +307,12 @@ async function main(): Promise<void> {
   if (!args.has('keep-db')) {
     await onServer(config.databaseUrl, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
     if (config.redisUrl) await removeRedisKeys(config.redisUrl, `${queuePrefix}:`);
+  }
+
+  if (args.has('per-second')) {
+    for (const [second, latencies] of [...bySecond].sort(([a], [b]) => a - b)) {
+      log(`second ${second}: ${latencies.length} offers, p50 ${pct(latencies, 50)} ms, p99 ${pct(latencies, 99)} ms`);
+    }
   }
 
   const result = {
