@@ -11,6 +11,7 @@ export * from './realtime/socket-ack';
 export * from './http/domain-exception.filter';
 export * from './http/validation';
 export * from './bootstrap/runtime';
+export * from './bootstrap/garbage-collection';
 export * from './database/demo-seed';
 export * from './bootstrap/compose';
 export * from './bootstrap/lifecycle';

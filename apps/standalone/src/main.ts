@@ -1,7 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { loadConfig } from '@cc/config';
-import { closeOnSignal, composeRoot, DEMO_USERS, prepareRuntime } from '@cc/platform';
+import { closeOnSignal, composeRoot, DEMO_USERS, prepareRuntime, tuneGarbageCollection } from '@cc/platform';
 import { ApiModule, configureHttpApp, HTTP_APP_OPTIONS } from '@cc/api';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { WorkerModule } from '@cc/worker';
@@ -9,6 +9,7 @@ import { SmtpIngressService } from '@cc/channels/email';
 
 /** The whole backend in one process: API and workers together, for a laptop or a small site. */
 async function main(): Promise<void> {
+  tuneGarbageCollection();
   const runtime = await prepareRuntime(loadConfig());
   const { config } = runtime;
   const app = await NestFactory.create<NestExpressApplication>(composeRoot(config, [ApiModule, WorkerModule]), { ...HTTP_APP_OPTIONS, bufferLogs: true });
