@@ -24,7 +24,7 @@
  * trace-gc,max-semi-space-size=64); --profile DIR writes their CPU profiles.
  */
 import { randomUUID } from 'node:crypto';
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -116,12 +116,28 @@ async function onServer(serverUrl: string, sql: string): Promise<void> {
   }
 }
 
+/** The processes under test, killed when the benchmark exits, however it ends */
+const systemProcesses: ChildProcess[] = [];
+process.once('exit', () => systemProcesses.forEach((p) => p.kill('SIGKILL')));
+/** Drops the run's database and removes its Redis keys; set once they may exist, so a failed run leaves nothing behind either */
+let removeRunData: (() => Promise<void>) | undefined;
+
 async function main(): Promise<void> {
   const config = loadConfig();
-  if (!config.databaseUrl) throw new Error('set DATABASE_URL (and REDIS_URL) to the servers to benchmark against');
+  const serverUrl = config.databaseUrl;
+  if (!serverUrl) throw new Error('set DATABASE_URL (and REDIS_URL) to the servers to benchmark against');
   const dbName = `bench_${Date.now()}`;
-  await onServer(config.databaseUrl, `CREATE DATABASE ${dbName}`);
-  const dbUrl = new URL(config.databaseUrl);
+  const queuePrefix = `bench${Date.now() % 100000}`;
+  // a benchmark's database is tens of thousands of contacts, and on Redis its queues keep as many
+  // finished jobs: both kept only when asked for (--keep-db), to inspect
+  if (!args.has('keep-db')) {
+    removeRunData = async () => {
+      await onServer(serverUrl, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+      if (config.redisUrl) await removeRedisKeys(config.redisUrl, `${queuePrefix}:`);
+    };
+  }
+  await onServer(serverUrl, `CREATE DATABASE ${dbName}`);
+  const dbUrl = new URL(serverUrl);
   dbUrl.pathname = `/${dbName}`;
 
   log(`baseline BullMQ hop at ${RATE}/s for 10 s`);
@@ -129,7 +145,6 @@ async function main(): Promise<void> {
 
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const queuePrefix = `bench${Date.now() % 100000}`;
   const env = {
     ...process.env,
     DATABASE_URL: dbUrl.toString(),
@@ -157,11 +172,11 @@ async function main(): Promise<void> {
       out += d.toString();
       if (args.get('log')) process.stderr.write(d);
     });
+    systemProcesses.push(child);
     return child;
   };
   // the worker says it has started at level info, and says little else there
   const apps = split ? [start('api'), start('worker', args.get('log') ?? 'info')] : [start('standalone')];
-  process.once('exit', () => apps.forEach((a) => a.kill('SIGKILL')));
   let apiUp = false;
   const up = () => {
     if (!split) return out.includes('Ctrl-C stops it');
@@ -230,7 +245,7 @@ async function main(): Promise<void> {
     idle.push(...batch);
   }
 
-  const statsDb = new Client({ connectionString: config.databaseUrl });
+  const statsDb = new Client({ connectionString: serverUrl });
   await statsDb.connect();
   const commits = async () => Number((await statsDb.query(`SELECT xact_commit FROM pg_stat_database WHERE datname = $1`, [dbName])).rows[0].xact_commit);
 
@@ -302,12 +317,7 @@ async function main(): Promise<void> {
   agents.forEach((s) => s.disconnect());
   idle.forEach((v) => v.socket.disconnect());
   await Promise.all(apps.map((a) => new Promise((r) => a.once('exit', r).kill('SIGINT'))));
-  // a benchmark's database is tens of thousands of contacts, and on Redis its queues keep as many
-  // finished jobs: both kept only when asked for (--keep-db), to inspect
-  if (!args.has('keep-db')) {
-    await onServer(config.databaseUrl, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    if (config.redisUrl) await removeRedisKeys(config.redisUrl, `${queuePrefix}:`);
-  }
+  await removeRunData?.();
 
   if (args.has('per-second')) {
     for (const [second, latencies] of [...bySecond].sort(([a], [b]) => a - b)) {
@@ -337,7 +347,10 @@ async function main(): Promise<void> {
   process.exit(0);
 }
 
-main().catch((e) => {
+main().catch(async (e) => {
   console.error(e instanceof Error ? e.stack : e);
+  systemProcesses.forEach((p) => p.kill('SIGKILL'));
+  await Promise.all(systemProcesses.map((p) => p.exitCode !== null || p.signalCode !== null || new Promise((r) => p.once('exit', r))));
+  await removeRunData?.().catch((cleanup: Error) => log(`could not remove the run's database and keys: ${cleanup.message}`));
   process.exit(1);
 });
