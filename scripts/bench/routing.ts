@@ -25,6 +25,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -35,6 +36,7 @@ import { loadConfig } from '@cc/config';
 import { removeRedisKeys } from '@cc/platform';
 import { auditRouting } from '@cc/routing';
 import { benchArgs } from './cli';
+import { cpuMsBetween, cpuSnapshot } from './cpu-time';
 
 const args = benchArgs();
 const RATE = Number(args.get('rate') ?? 500);
@@ -113,6 +115,24 @@ async function onServer(serverUrl: string, sql: string): Promise<void> {
     await admin.query(sql);
   } finally {
     await admin.end();
+  }
+}
+
+/** The Redis server's pid when it runs on this machine (its CPU is then counted), else undefined. */
+async function localRedisPid(redisUrl: string | undefined): Promise<number | undefined> {
+  if (!redisUrl) return undefined;
+  const redis = new IORedis(redisUrl);
+  try {
+    const pid = Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1]);
+    let command = '';
+    try {
+      command = readFileSync(`/proc/${pid}/comm`, 'utf8');
+    } catch {
+      // not a process here: Redis runs elsewhere
+    }
+    return command.startsWith('redis') ? pid : undefined;
+  } finally {
+    redis.disconnect();
   }
 }
 
@@ -246,6 +266,15 @@ async function main(): Promise<void> {
   const statsDb = new Client({ connectionString: serverUrl });
   await statsDb.connect();
   const commits = async () => Number((await statsDb.query(`SELECT xact_commit FROM pg_stat_database WHERE datname = $1`, [dbName])).rows[0].xact_commit);
+  // CPU over the measured run, by process group: the system's processes, the database's backends
+  // serving it, Redis (when on this machine) and the benchmark itself, which share the same cores
+  const redisPid = await localRedisPid(config.redisUrl);
+  const backendPids = async () => (await statsDb.query(`SELECT pid FROM pg_stat_activity WHERE datname = $1`, [dbName])).rows.map((r) => r.pid as number);
+  const cpuGroups = async (): Promise<Record<string, Map<number, number>>> => ({
+    ...Object.fromEntries(apps.map((a, i) => [split ? ['api', 'worker'][i] : 'system', cpuSnapshot([a.pid!])])),
+    postgres: cpuSnapshot(await backendPids()),
+    ...(redisPid ? { redis: cpuSnapshot([redisPid]) } : {}),
+  });
 
   let acked = 0;
   /**
@@ -282,10 +311,10 @@ async function main(): Promise<void> {
   };
 
   // where the measured run starts: what the system has done by then is the warm-up's
-  let before: { acked: number; offered: number; commits: Promise<number> } | undefined;
+  let before: { acked: number; offered: number; commits: Promise<number>; cpu: Promise<Record<string, Map<number, number>>>; benchCpu: NodeJS.CpuUsage } | undefined;
   const startMeasuring = () => {
     measuredFrom = Date.now();
-    before = { acked, offered: offered.size, commits: commits() };
+    before = { acked, offered: offered.size, commits: commits(), cpu: cpuGroups(), benchCpu: process.cpuUsage() };
     log(`measuring: ${RATE}/s for ${DURATION_S} s`);
   };
   // A database in service has planner statistics; this one is seconds old, and without them the hot
@@ -300,6 +329,13 @@ async function main(): Promise<void> {
   log(`pushed ${sentInAll - starved} in all (${starved} skipped: no idle visitor), the last ${DURATION_S} s measured; draining`);
   await drain();
   const contacts = acked - ackedBeforeRun;
+  const [cpuBefore, cpuAfter] = [await before!.cpu, await cpuGroups()];
+  const benchCpu = process.cpuUsage(before!.benchCpu);
+  const perContact = (ms: number | null) => (ms === null || !contacts ? null : Math.round((ms / contacts) * 100) / 100);
+  const cpuMsPerContact = {
+    ...Object.fromEntries(Object.entries(cpuAfter).map(([group, end]) => [group, perContact(cpuMsBetween(cpuBefore[group] ?? new Map(), end))])),
+    benchmark: perContact((benchCpu.user + benchCpu.system) / 1000),
+  };
   const routedFor = (Date.now() - measuredFrom) / 1000;
   // PostgreSQL publishes its counters within a second or so
   await sleep(1500);
@@ -340,6 +376,8 @@ async function main(): Promise<void> {
     baselineQueueHopMs,
     // every statement outside a transaction commits on its own: a machine-independent measure of database work per contact
     dbCommitsPerContact: contacts ? Math.round((commitsDuring / contacts) * 100) / 100 : null,
+    // from the measured run's start until its contacts were all offered (Linux only; null elsewhere)
+    cpuMsPerContact,
     skippedNoIdleVisitor: starved,
   };
   process.stdout.write(JSON.stringify(result) + '\n');
