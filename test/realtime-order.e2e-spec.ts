@@ -1,5 +1,6 @@
 import IORedis from 'ioredis';
 import { Client } from 'pg';
+import type { Server } from 'socket.io';
 import { RealtimeService } from '@cc/platform';
 import { startApp, type TestApp } from './support/app';
 import { eventually } from './support/clients';
@@ -74,6 +75,29 @@ describe('socket fan-out', () => {
 
       await eventually(async () => received.length === sent.length, 15_000, `all ${sent.length} events`);
       expect(received.map((e) => e.offerId)).toEqual(sent.map((e) => e.offerId));
+    } finally {
+      await other.onApplicationShutdown();
+    }
+  });
+
+  it('renders no broadcast in a process with no sockets, which still reaches and counts the others', async () => {
+    const other = new RealtimeService(t.config);
+    other.startDetached();
+    // the detached server is the service's own; its encoder renders every packet this process would deliver
+    const encode = jest.spyOn((other as unknown as { server: Server }).server.encoder, 'encode');
+    try {
+      const received = record<Revoked>(agent.socket, 'offer:revoked');
+      const fromOther = burst();
+      for (const e of fromOther) void other.toAgent(agent.id, 'offer:revoked', e);
+      await eventually(async () => received.length === fromOther.length, 15_000, `all ${fromOther.length} events from the socketless process`);
+
+      // the API process's own emits reach the socketless one through the transport too
+      const fromApi = burst();
+      for (const e of fromApi) void t.app.get(RealtimeService).toAgent(agent.id, 'offer:revoked', e);
+      await eventually(async () => received.length === fromOther.length + fromApi.length, 15_000, 'the API process’s events');
+      // it still knows the API process is there: a fetchSockets across processes finds the agent's socket
+      await expect(other.agentSocketCount(agent.id)).resolves.toBe(1);
+      expect(encode).not.toHaveBeenCalled();
     } finally {
       await other.onApplicationShutdown();
     }

@@ -6,8 +6,11 @@ export type AdapterFactory = (nsp: Namespace) => Adapter;
 type BroadcastOptions = Parameters<Adapter['broadcast']>[1];
 /** the cluster adapter's own send and receive, which its type keeps protected */
 type ClusterInternals = {
+  uid: string;
   publishAndReturnOffset(message: { type: number; data: unknown }): Promise<string>;
-  onMessage(message: { type: number; data?: any }, offset?: string): void;
+  onMessage(message: ClusterMessageIn, offset?: string): void;
+  /** the Redis-streams adapter's entry point for a stream entry, before it decodes the entry */
+  onRawMessage?(raw: { uid: string; nsp: string; type: string }, offset: string): void;
 };
 
 export interface ClusterBroadcastOptions {
@@ -20,6 +23,8 @@ export interface ClusterBroadcastOptions {
   onePublishAtATime: boolean;
   onPublishFailed: (e: Error) => void;
 }
+
+type ClusterMessageIn = { uid: string; nsp: string; type: number; data?: any };
 
 /** A broadcast as the cluster adapter sends it: sets travel as arrays. */
 interface ClusterBroadcast {
@@ -60,6 +65,9 @@ export function deliverHereFirst(factory: AdapterFactory, options: ClusterBroadc
     const adapter = factory(nsp) as ClusterAdapter;
     const internals = adapter as unknown as ClusterInternals;
     let pending: ClusterBroadcast[] = [];
+    // A process without sockets in this namespace (a worker; an API process before anyone connects)
+    // has no one to deliver a broadcast to: rendering the packet would be work for nothing.
+    const hasSocketsHere = () => nsp.sockets.size > 0;
 
     const publish = (message: ClusterMessageOut) => {
       const send = () =>
@@ -81,7 +89,7 @@ export function deliverHereFirst(factory: AdapterFactory, options: ClusterBroadc
     adapter.broadcast = (packet: any, opts: BroadcastOptions): Promise<void> => {
       // a copy: socket.io's encoder replaces binary data on the packet it is given, and the
       // publish below, which runs later, must still send the original
-      Adapter.prototype.broadcast.call(adapter, { ...packet }, opts);
+      if (hasSocketsHere()) Adapter.prototype.broadcast.call(adapter, { ...packet }, opts);
       if (opts.flags?.local) return Promise.resolve();
       const broadcast = { packet, opts: { rooms: [...opts.rooms], except: [...(opts.except ?? [])], flags: opts.flags } };
       if (containsBinary(packet.data)) {
@@ -98,12 +106,31 @@ export function deliverHereFirst(factory: AdapterFactory, options: ClusterBroadc
 
     // the transports hand every message to the adapter's onMessage, which ignores our own
     const onMessage = internals.onMessage.bind(adapter);
+    // a broadcast not delivered still tells the adapter its sender is alive, as every message does
+    // (it counts the processes that must answer a fetchSockets): passed on as a heartbeat
+    const signOfLife = (message: { uid: string; nsp: string }, offset?: string) => onMessage({ ...message, type: MessageType.HEARTBEAT }, offset);
     internals.onMessage = (message, offset) => {
+      if (isUnansweredBroadcast(message) && !hasSocketsHere()) return signOfLife(message, offset);
       if (message.type !== BROADCASTS) return onMessage(message, offset);
       for (const data of message.data.broadcasts as ClusterBroadcast[]) onMessage({ ...message, type: MessageType.BROADCAST, data }, offset);
     };
+    // The Redis-streams adapter decodes every stream entry before it looks at who sent it: its own
+    // entries, and (in a process with no sockets, such as a worker) every other process's emits too
+    const onRawMessage = internals.onRawMessage?.bind(adapter);
+    if (onRawMessage) {
+      internals.onRawMessage = (raw, offset) => {
+        if (raw.uid === internals.uid) return;
+        if (raw.type === String(BROADCASTS) && !hasSocketsHere()) return signOfLife(raw, offset);
+        onRawMessage(raw, offset);
+      };
+    }
     return adapter;
   };
+}
+
+/** A broadcast whose sender waits for no answer (a broadcast with acknowledgements waits for a count from every process). */
+function isUnansweredBroadcast(message: ClusterMessageIn): boolean {
+  return message.type === BROADCASTS || (message.type === MessageType.BROADCAST && message.data?.requestId === undefined);
 }
 
 type ClusterMessageOut = { type: MessageType.BROADCAST; data: ClusterBroadcast } | { type: typeof BROADCASTS; data: { broadcasts: ClusterBroadcast[] } };
