@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 let clockTicksPerSecond: number | undefined;
 
 /** CPU time (user + system, in ms) the process has used so far; null where /proc cannot tell (another OS, a process gone). */
-export function cpuMsOf(pid: number): number | null {
+function cpuMsOf(pid: number): number | null {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

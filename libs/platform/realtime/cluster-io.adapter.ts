@@ -6,7 +6,7 @@ import type { Server, ServerOptions } from 'socket.io';
 import type { RealtimeService } from './realtime.service';
 
 const logger = new Logger('SocketHandlers');
-const describe = (e: unknown) => (e instanceof Error ? (e.stack ?? e.message) : String(e));
+const errorText = (e: unknown) => (e instanceof Error ? (e.stack ?? e.message) : String(e));
 
 /** The socket as Nest's adapter types it (it carries its own copy of socket.io's types). */
 type AdapterSocket = Parameters<IoAdapter['bindMessageHandlers']>[0];
@@ -57,10 +57,10 @@ export class ClusterIoAdapter extends IoAdapter {
         // promise settles with the handler's result; an observable result may answer more than once.
         Promise.resolve(callback(data, ack))
           .then(async (result: unknown) => {
-            if (isObservable(result)) result.subscribe({ next: respond, error: (e: unknown) => logger.error(describe(e)) });
+            if (isObservable(result)) result.subscribe({ next: respond, error: (e: unknown) => logger.error(errorText(e)) });
             else respond(await result);
           })
-          .catch((e: unknown) => logger.error(describe(e)));
+          .catch((e: unknown) => logger.error(errorText(e)));
       });
     }
   }
