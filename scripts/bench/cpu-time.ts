@@ -24,6 +24,15 @@ function cpuMsOf(pid: number): number | null {
   return ((utime + stime) * 1000) / clockTicksPerSecond;
 }
 
+/** Whether `pid` is a process on this machine whose command name starts with `name` (a server's pid, checked before counting it). */
+export function isLocalProcess(pid: number, name: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith(name);
+  } catch {
+    return false; // no such process here: the server runs elsewhere (or this is not Linux)
+  }
+}
+
 /** The CPU time each of a group's processes has used so far, by pid. */
 export function cpuSnapshot(pids: number[]): Map<number, number> {
   const snapshot = new Map<number, number>();

@@ -25,7 +25,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -36,7 +35,7 @@ import { loadConfig } from '@cc/config';
 import { removeRedisKeys } from '@cc/platform';
 import { auditRouting } from '@cc/routing';
 import { benchArgs } from './cli';
-import { cpuMsBetween, cpuSnapshot } from './cpu-time';
+import { cpuMsBetween, cpuSnapshot, isLocalProcess } from './cpu-time';
 
 const args = benchArgs();
 const RATE = Number(args.get('rate') ?? 500);
@@ -124,13 +123,7 @@ async function localRedisPid(redisUrl: string | undefined): Promise<number | und
   const redis = new IORedis(redisUrl);
   try {
     const pid = Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1]);
-    let command = '';
-    try {
-      command = readFileSync(`/proc/${pid}/comm`, 'utf8');
-    } catch {
-      // not a process here: Redis runs elsewhere
-    }
-    return command.startsWith('redis') ? pid : undefined;
+    return isLocalProcess(pid, 'redis') ? pid : undefined;
   } finally {
     redis.disconnect();
   }
@@ -311,7 +304,7 @@ async function main(): Promise<void> {
   };
 
   // where the measured run starts: what the system has done by then is the warm-up's
-  let before: { acked: number; offered: number; commits: Promise<number>; cpu: Promise<Record<string, Map<number, number>>>; benchCpu: NodeJS.CpuUsage } | undefined;
+  let before: { acked: number; offered: number; commits: Promise<number>; cpu: ReturnType<typeof cpuGroups>; benchCpu: NodeJS.CpuUsage } | undefined;
   const startMeasuring = () => {
     measuredFrom = Date.now();
     before = { acked, offered: offered.size, commits: commits(), cpu: cpuGroups(), benchCpu: process.cpuUsage() };
@@ -331,7 +324,7 @@ async function main(): Promise<void> {
   const contacts = acked - ackedBeforeRun;
   const [cpuBefore, cpuAfter] = [await before!.cpu, await cpuGroups()];
   const benchCpu = process.cpuUsage(before!.benchCpu);
-  const perContact = (ms: number | null) => (ms === null || !contacts ? null : Math.round((ms / contacts) * 100) / 100);
+  const perContact = (total: number | null) => (total === null || !contacts ? null : Math.round((total / contacts) * 100) / 100);
   const cpuMsPerContact = {
     ...Object.fromEntries(Object.entries(cpuAfter).map(([group, end]) => [group, perContact(cpuMsBetween(cpuBefore[group] ?? new Map(), end))])),
     benchmark: perContact((benchCpu.user + benchCpu.system) / 1000),
@@ -375,7 +368,7 @@ async function main(): Promise<void> {
     capacityOverruns: audit.capacityOverruns.length,
     baselineQueueHopMs,
     // every statement outside a transaction commits on its own: a machine-independent measure of database work per contact
-    dbCommitsPerContact: contacts ? Math.round((commitsDuring / contacts) * 100) / 100 : null,
+    dbCommitsPerContact: perContact(commitsDuring),
     // from the measured run's start until its contacts were all offered (Linux only; null elsewhere)
     cpuMsPerContact,
     skippedNoIdleVisitor: starved,

@@ -4,9 +4,9 @@ import type { MessageMappingProperties } from '@nestjs/websockets';
 import { isObservable } from 'rxjs';
 import type { Server, ServerOptions } from 'socket.io';
 import type { RealtimeService } from './realtime.service';
+import { describeError } from './socket-ack';
 
 const logger = new Logger('SocketHandlers');
-const errorText = (e: unknown) => (e instanceof Error ? (e.stack ?? e.message) : String(e));
 
 /** The socket as Nest's adapter types it (it carries its own copy of socket.io's types). */
 type AdapterSocket = Parameters<IoAdapter['bindMessageHandlers']>[0];
@@ -53,14 +53,14 @@ export class ClusterIoAdapter extends IoAdapter {
           if (response.event) socket.emit(response.event, response.data);
           else if (!isAckHandledManually && typeof ack === 'function') ack(response);
         };
-        // Nest's wrapped handler routes a handler's errors to the gateway's exception filters, so this
-        // promise settles with the handler's result; an observable result may answer more than once.
+        // Nest's wrapped handler awaits the handler and routes its errors to the gateway's exception
+        // filters, so this promise settles with the handler's result; an observable may answer more than once.
         Promise.resolve(callback(data, ack))
-          .then(async (result: unknown) => {
-            if (isObservable(result)) result.subscribe({ next: respond, error: (e: unknown) => logger.error(errorText(e)) });
-            else respond(await result);
+          .then((result: unknown) => {
+            if (isObservable(result)) result.subscribe({ next: respond, error: (e: unknown) => logger.error(describeError(e)) });
+            else respond(result);
           })
-          .catch((e: unknown) => logger.error(errorText(e)));
+          .catch((e: unknown) => logger.error(describeError(e)));
       });
     }
   }

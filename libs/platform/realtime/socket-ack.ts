@@ -3,6 +3,9 @@ import { type Ack, DomainError, ErrorCode } from '@cc/shared';
 
 const logger = new Logger('SocketErrors');
 
+/** An error for the log: its stack where it has one. */
+export const describeError = (e: unknown): string => (e instanceof Error ? (e.stack ?? e.message) : String(e));
+
 /**
  * Runs the setup of a new connection; if it fails, the client is told (`server:error` with a code) and
  * disconnected, to reconnect later, and the failure is logged. Nothing escapes to crash the process.
@@ -26,7 +29,7 @@ export async function acknowledge<T extends object>(work: () => Promise<T>): Pro
     return { ok: true, ...(await work()) };
   } catch (e) {
     if (e instanceof DomainError) return { ok: false, error: { code: e.code, message: e.message, details: e.details } };
-    logger.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
+    logger.error(describeError(e));
     return { ok: false, error: { code: ErrorCode.Internal, message: 'internal error' } };
   }
 }

@@ -5,7 +5,7 @@ import { Client, type Notification } from 'pg';
 import { DataSource } from 'typeorm';
 import type { ResolvedConfig } from '@cc/config';
 import { type Channel, type OfferView, type RoutingSignal, routingChannel } from '@cc/shared';
-import { InjectConfig, JobsService, RealtimeService } from '@cc/platform';
+import { describeError, InjectConfig, JobsService, RealtimeService } from '@cc/platform';
 import { ContactLifecycleService } from '../contact-lifecycle.service';
 import { CustomerChannelService } from '../customer-channel.service';
 import { describeNextOpening, isOpenAt, openSpansBetween } from '@cc/calendars';
@@ -323,7 +323,7 @@ export class RoutingLeaderService implements OnApplicationBootstrap, OnModuleDes
       // an offer that never reaches its agent still expires on its timer and is routed again
       await Promise.all(decisions.filter((d) => written.has(d.offerId)).map((d) => this.realtime.toAgent(d.agentId, 'offer', written.get(d.offerId)!)));
     } catch (e) {
-      if (this.leading) this.logger.error(`routing pass failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      if (this.leading) this.logger.error(`routing pass failed: ${describeError(e)}`);
     } finally {
       this.passRunning = false;
       if (this.reloadAfterPass) {
