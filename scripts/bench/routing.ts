@@ -5,11 +5,12 @@
  * process, as production runs them) against DATABASE_URL (a fresh database is created on that
  * server, and dropped at the end with the run's Redis keys unless --keep-db is given) and
  * REDIS_URL, connects simulated agents over socket.io that accept every offer and finish after a
- * short random handling time, pushes web-chat contacts at a fixed rate through the public entry
- * point (the /webchat socket), and prints one JSON line of results.
+ * short random handling time (on a thread of their own: agent-desks.ts), pushes web-chat contacts at
+ * a fixed rate through the public entry point (the /webchat socket), and prints one JSON line of results.
  *
  * Offer latency runs from the API receiving the customer's message (the contact's waitingSince) to
- * the offer reaching the agent's socket. The measured run follows a warm-up at the same rate
+ * the offer reaching the agent's socket, stamped when the agents' thread gets to it: how late each of
+ * the benchmark's two event loops ran is reported beside it (benchEventLoopDelayMs). The measured run follows a warm-up at the same rate
  * (--warmup seconds, 0 for none) whose contacts are left out of the figures: a freshly started
  * process compiles its hot code, opens its database connections and prepares its statements in the
  * first seconds, and a service that runs around the clock does that once. Midway through the warm-up
@@ -27,8 +28,9 @@ import { randomUUID } from 'node:crypto';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { Worker as Thread } from 'node:worker_threads';
 import { Client } from 'pg';
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import { Queue, Worker } from 'bullmq';
 import IORedis from 'ioredis';
 import { loadConfig } from '@cc/config';
@@ -36,6 +38,8 @@ import { removeRedisKeys } from '@cc/platform';
 import { auditRouting } from '@cc/routing';
 import { benchArgs } from './cli';
 import { cpuMsBetween, cpuSnapshot, isLocalProcess } from './cpu-time';
+import type { AgentDesksInput, DesksCommand, DesksReport } from './agent-desks';
+import { connect, sleep, watchLoopDelay } from './sockets';
 
 const args = benchArgs();
 const RATE = Number(args.get('rate') ?? 500);
@@ -48,7 +52,6 @@ const HANDLE_MS: [number, number] = [100, 600];
 if (!(RATE > 0 && DURATION_S > 0 && WARMUP_S >= 0)) throw new Error('--rate and --duration must be positive, --warmup zero or more');
 
 const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs: number[], p: number) => {
   if (xs.length === 0) return null;
   const s = [...xs].sort((a, b) => a - b);
@@ -70,14 +73,6 @@ async function post(url: string, body: unknown, token?: string): Promise<any> {
   });
   if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`);
   return res.json();
-}
-
-function connect(url: string, token: string): Promise<Socket> {
-  return new Promise((ok, fail) => {
-    const s = io(url, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
-    s.once('connect', () => ok(s));
-    s.once('connect_error', fail);
-  });
 }
 
 /** A bare BullMQ hop on the same backend: add → worker starts, at the benchmark's rate. */
@@ -206,39 +201,29 @@ async function main(): Promise<void> {
   const queues = (await (await fetch(`${base}/admin/queues`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as { id: string; name: string }[];
   const support = queues.find((q) => q.name === 'Support')!.id;
 
-  /** offer latencies of the contacts that arrived from here on (the measured run's), by the second they arrived in */
-  const bySecond = new Map<number, number[]>();
-  let measuredFrom = Infinity;
-  const offered = new Set<string>();
-  const agents: Socket[] = [];
   log(`connecting ${AGENTS} agents`);
+  const tokens: string[] = [];
   for (let i = 0; i < AGENTS; i++) {
     const email = `bench-agent-${i}@bench.local`;
     await post(`${base}/admin/agents`, { email, name: `Bench ${i}`, password: 'bench-password', capacity: { chat: CHAT_CAPACITY }, queueIds: [support] }, adminToken);
-    const token = (await post(`${base}/auth/login`, { email, password: 'bench-password' })).accessToken;
-    const socket = await connect(`${base}/agents`, token);
-    socket.on('offer', async (offer: { offerId: string; contactId: string; waitingSince: string }) => {
-      const arrived = Date.parse(offer.waitingSince);
-      if (arrived >= measuredFrom) {
-        const latency = Date.now() - arrived;
-        const second = Math.floor((arrived - measuredFrom) / 1000);
-        if (!bySecond.has(second)) bySecond.set(second, []);
-        bySecond.get(second)!.push(latency);
-      }
-      offered.add(offer.contactId);
-      try {
-        const ack = await socket.emitWithAck('offer:accept', { offerId: offer.offerId });
-        if (!ack.ok) return;
-        await sleep(HANDLE_MS[0] + Math.random() * (HANDLE_MS[1] - HANDLE_MS[0]));
-        await socket.emitWithAck('contact:end', { contactId: offer.contactId });
-        await socket.emitWithAck('contact:wrapup', { contactId: offer.contactId, disposition: 'bench' });
-      } catch {
-        // the socket closed at the end of the run
-      }
-    });
-    await socket.emitWithAck('presence:set', { state: 'available' });
-    agents.push(socket);
+    tokens.push((await post(`${base}/auth/login`, { email, password: 'bench-password' })).accessToken);
   }
+  const offeredCounter = new SharedArrayBuffer(4);
+  /** distinct contacts offered so far, kept by the agents' thread */
+  const offeredCount = new Int32Array(offeredCounter);
+  const desks = new Thread(join(__dirname, 'agent-desks.js'), {
+    workerData: { url: `${base}/agents`, tokens, handleMs: HANDLE_MS, offeredCounter } satisfies AgentDesksInput,
+  });
+  let desksFailed: Error | undefined;
+  desks.on('error', (e) => (desksFailed = e));
+  const desksReport = () =>
+    new Promise<DesksReport>((ok, fail) => {
+      if (desksFailed) return fail(desksFailed);
+      desks.once('message', ok);
+      desks.once('error', fail);
+    });
+  const toDesks = (c: DesksCommand) => desks.postMessage(c);
+  await desksReport();
 
   log(`connecting ${VISITORS} visitors`);
   const idle: { socket: Socket }[] = [];
@@ -300,14 +285,18 @@ async function main(): Promise<void> {
   /** Waits, for at most 30 s, until every acknowledged contact has been offered. */
   const drain = async () => {
     const deadline = Date.now() + 30_000;
-    while (offered.size < acked && Date.now() < deadline) await sleep(50);
+    while (Atomics.load(offeredCount, 0) < acked && Date.now() < deadline) await sleep(50);
   };
 
   // where the measured run starts: what the system has done by then is the warm-up's
-  let before: { acked: number; offered: number; commits: Promise<number>; cpu: ReturnType<typeof cpuGroups>; benchCpu: NodeJS.CpuUsage } | undefined;
+  let before: { acked: number; commits: Promise<number>; cpu: ReturnType<typeof cpuGroups>; benchCpu: NodeJS.CpuUsage } | undefined;
+  let measuredFrom = Infinity;
+  let visitorsLoop: ReturnType<typeof watchLoopDelay> | undefined;
   const startMeasuring = () => {
     measuredFrom = Date.now();
-    before = { acked, offered: offered.size, commits: commits(), cpu: cpuGroups(), benchCpu: process.cpuUsage() };
+    toDesks({ measureFrom: measuredFrom });
+    visitorsLoop = watchLoopDelay();
+    before = { acked, commits: commits(), cpu: cpuGroups(), benchCpu: process.cpuUsage() };
     log(`measuring: ${RATE}/s for ${DURATION_S} s`);
   };
   // A database in service has planner statistics; this one is seconds old, and without them the hot
@@ -316,11 +305,12 @@ async function main(): Promise<void> {
   if (WARMUP_S > 0) log(`warming up: ${RATE}/s for ${WARMUP_S} s, then measuring without a pause`);
   const steps = WARMUP_S > 0 ? [{ second: WARMUP_S / 2, run: analyze }, { second: WARMUP_S, run: startMeasuring }] : [{ second: 0, run: startMeasuring }];
   const { sent: sentInAll, starved } = await push(WARMUP_S + DURATION_S, steps);
-  const { acked: ackedBeforeRun, offered: offeredBeforeRun } = before!;
+  const { acked: ackedBeforeRun } = before!;
   const commitsBefore = await before!.commits;
   const pushedFor = (Date.now() - measuredFrom) / 1000;
   log(`pushed ${sentInAll - starved} in all (${starved} skipped: no idle visitor), the last ${DURATION_S} s measured; draining`);
   await drain();
+  const visitorsLoopDelayMs = visitorsLoop!.stop();
   const contacts = acked - ackedBeforeRun;
   const [cpuBefore, cpuAfter] = [await before!.cpu, await cpuGroups()];
   const benchCpu = process.cpuUsage(before!.benchCpu);
@@ -341,7 +331,11 @@ async function main(): Promise<void> {
   const audit = await auditRouting(db);
   await db.end();
 
-  agents.forEach((s) => s.disconnect());
+  toDesks({ finish: true });
+  const desksResult = await desksReport();
+  if (!('bySecond' in desksResult)) throw new Error('the agents thread did not report its offers');
+  const bySecond = new Map(desksResult.bySecond);
+  const offered = Atomics.load(offeredCount, 0);
   idle.forEach((v) => v.socket.disconnect());
   await Promise.all(apps.map((a) => new Promise((r) => a.once('exit', r).kill('SIGINT'))));
   await removeRunData?.();
@@ -359,11 +353,11 @@ async function main(): Promise<void> {
     durationSec: DURATION_S,
     warmupSec: WARMUP_S,
     contacts,
-    routedPerSec: Math.round(((offered.size - offeredBeforeRun) / Math.max(pushedFor, routedFor)) * 10) / 10,
+    routedPerSec: Math.round(((offered - desksResult.offeredBeforeRun) / Math.max(pushedFor, routedFor)) * 10) / 10,
     offerLatencyMs: { p50: pct(offerLatency, 50), p95: pct(offerLatency, 95), p99: pct(offerLatency, 99) },
     // acknowledged but not stored; a stored contact not offered by the end of the drain still waits, and is counted apart
     lost: Math.max(0, acked - stored),
-    stillWaitingAtEnd: Math.max(0, stored - offered.size),
+    stillWaitingAtEnd: Math.max(0, stored - offered),
     doubleAssigned: audit.doubleAssigned.length,
     capacityOverruns: audit.capacityOverruns.length,
     baselineQueueHopMs,
@@ -371,6 +365,8 @@ async function main(): Promise<void> {
     dbCommitsPerContact: perContact(commitsDuring),
     // from the measured run's start until its contacts were all offered (Linux only; null elsewhere)
     cpuMsPerContact,
+    // how late the benchmark's two event loops ran over the measured run: the agents' stamps the offers
+    benchEventLoopDelayMs: { agents: desksResult.loopDelayMs, visitors: visitorsLoopDelayMs },
     skippedNoIdleVisitor: starved,
   };
   process.stdout.write(JSON.stringify(result) + '\n');
