@@ -9,10 +9,8 @@ import type { Socket } from 'socket.io-client';
 import { connect, type LoopDelayMs, sleep, watchLoopDelay } from './sockets';
 
 export interface AgentDesksInput {
-  /** the /agents namespace's URL */
-  url: string;
-  /** one access token per agent */
-  tokens: string[];
+  /** each agent's access token, and the /agents namespace it connects to */
+  agents: { url: string; token: string }[];
   /** handling time, from and to, in ms */
   handleMs: [number, number];
   /** Int32Array over it: [0] counts the distinct contacts offered so far, for the main thread to read at any time */
@@ -43,8 +41,8 @@ async function run(input: AgentDesksInput): Promise<void> {
   let loop: ReturnType<typeof watchLoopDelay> | undefined;
   const sockets: Socket[] = [];
 
-  for (const token of input.tokens) {
-    const socket = await connect(input.url, token);
+  for (const { url, token } of input.agents) {
+    const socket = await connect(url, token);
     socket.on('offer', async (offer: { offerId: string; contactId: string; waitingSince: string }) => {
       const arrived = Date.parse(offer.waitingSince);
       if (arrived >= measuredFrom) {

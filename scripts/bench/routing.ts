@@ -48,8 +48,13 @@ const AGENTS = Number(args.get('agents') ?? 100);
 const CHAT_CAPACITY = Number(args.get('capacity') ?? 10);
 const VISITORS = Number(args.get('visitors') ?? Math.max(500, Math.ceil(RATE * 4)));
 const WARMUP_S = Number(args.get('warmup') ?? 5);
+// --split runs the API and the worker as separate processes, as production does; by default one process runs both
+const SPLIT = args.has('split');
+/** API processes with --split; agents and visitors are spread across them, as a load balancer would */
+const API_PROCESSES = Number(args.get('api-processes') ?? 1);
 const HANDLE_MS: [number, number] = [100, 600];
 if (!(RATE > 0 && DURATION_S > 0 && WARMUP_S >= 0)) throw new Error('--rate and --duration must be positive, --warmup zero or more');
+if (!(Number.isInteger(API_PROCESSES) && API_PROCESSES >= 1) || (API_PROCESSES > 1 && !SPLIT)) throw new Error('--api-processes must be 1 or more, and more than 1 only with --split');
 
 const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
 const pct = (xs: number[], p: number) => {
@@ -151,12 +156,14 @@ async function main(): Promise<void> {
   log(`baseline BullMQ hop at ${RATE}/s for 10 s`);
   const baselineQueueHopMs = await baselineQueueHop(config.redisUrl, RATE, 10);
 
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
+  const ports: number[] = [];
+  for (let i = 0; i < (SPLIT ? API_PROCESSES : 1); i++) ports.push(await freePort());
+  /** each API process's address; the first also serves the benchmark's REST calls */
+  const bases = ports.map((port) => `http://127.0.0.1:${port}`);
+  const base = bases[0];
   const env = {
     ...process.env,
     DATABASE_URL: dbUrl.toString(),
-    PORT: String(port),
     HOST: '127.0.0.1',
     QUEUE_PREFIX: queuePrefix,
     LOG_LEVEL: args.get('log') ?? 'warn',
@@ -168,12 +175,11 @@ async function main(): Promise<void> {
     ...(args.get('profile') ? [`--cpu-prof`, `--cpu-prof-dir=${args.get('profile')}`] : []),
     ...(args.get('node-args')?.split(',').map((flag) => `--${flag}`) ?? []),
   ];
-  // --split runs the API and the worker as two processes, as production does; by default one process runs both
-  const split = args.has('split');
   let out = '';
-  const start = (app: 'standalone' | 'api' | 'worker', logLevel = env.LOG_LEVEL) => {
+  const start = (app: 'standalone' | 'api' | 'worker', port: number, logLevel = env.LOG_LEVEL) => {
     const child = spawn(process.execPath, [...nodeFlags, join(__dirname, '..', '..', 'apps', app, 'src', 'main.js')], {
-      env: { ...env, LOG_LEVEL: logLevel },
+      // SMTP on a free port as well: every API process receives mail
+      env: { ...env, PORT: String(port), SMTP_PORT: '0', LOG_LEVEL: logLevel },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     child.stdout!.on('data', (d: Buffer) => {
@@ -181,38 +187,41 @@ async function main(): Promise<void> {
       if (args.get('log')) process.stderr.write(d);
     });
     systemProcesses.push(child);
-    return child;
+    return { group: app === 'standalone' ? 'system' : app, child };
   };
   // the worker says it has started at level info, and says little else there
-  const apps = split ? [start('api'), start('worker', args.get('log') ?? 'info')] : [start('standalone')];
-  let apiUp = false;
+  const apps = SPLIT
+    ? [...ports.map((port) => start('api', port)), start('worker', await freePort(), args.get('log') ?? 'info')]
+    : [start('standalone', ports[0])];
+  const apisUp = new Set<string>();
   const up = () => {
-    if (!split) return out.includes('Ctrl-C stops it');
-    if (!apiUp) void fetch(`${base}/health`).then((r) => (apiUp = r.ok), () => undefined);
-    return apiUp && out.includes('worker started');
+    if (!SPLIT) return out.includes('Ctrl-C stops it');
+    for (const b of bases) if (!apisUp.has(b)) void fetch(`${b}/health`).then((r) => r.ok && apisUp.add(b), () => undefined);
+    return apisUp.size === bases.length && out.includes('worker started');
   };
   for (let i = 0; !up(); i++) {
-    if (i > 300 || apps.some((a) => a.exitCode !== null)) throw new Error(`the system did not start:\n${out}`);
+    if (i > 300 || apps.some((a) => a.child.exitCode !== null)) throw new Error(`the system did not start:\n${out}`);
     await sleep(100);
   }
-  log(`system up on ${base} (${split ? 'API and worker processes' : 'one process'}, ${config.redisUrl ? 'Redis' : 'PostgreSQL'} queues)`);
+  log(`system up on ${bases.join(', ')} (${SPLIT ? `${API_PROCESSES} API and a worker process` : 'one process'}, ${config.redisUrl ? 'Redis' : 'PostgreSQL'} queues)`);
 
   const adminToken = (await post(`${base}/auth/login`, { email: 'admin@demo.local', password: 'admin-demo' })).accessToken;
   const queues = (await (await fetch(`${base}/admin/queues`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as { id: string; name: string }[];
   const support = queues.find((q) => q.name === 'Support')!.id;
 
   log(`connecting ${AGENTS} agents`);
-  const tokens: string[] = [];
+  const desksToOpen: AgentDesksInput['agents'] = [];
   for (let i = 0; i < AGENTS; i++) {
     const email = `bench-agent-${i}@bench.local`;
     await post(`${base}/admin/agents`, { email, name: `Bench ${i}`, password: 'bench-password', capacity: { chat: CHAT_CAPACITY }, queueIds: [support] }, adminToken);
-    tokens.push((await post(`${base}/auth/login`, { email, password: 'bench-password' })).accessToken);
+    const token = (await post(`${base}/auth/login`, { email, password: 'bench-password' })).accessToken;
+    desksToOpen.push({ url: `${bases[i % bases.length]}/agents`, token });
   }
   const offeredCounter = new SharedArrayBuffer(4);
   /** distinct contacts offered so far, kept by the agents' thread */
   const offeredCount = new Int32Array(offeredCounter);
   const desks = new Thread(join(__dirname, 'agent-desks.js'), {
-    workerData: { url: `${base}/agents`, tokens, handleMs: HANDLE_MS, offeredCounter } satisfies AgentDesksInput,
+    workerData: { agents: desksToOpen, handleMs: HANDLE_MS, offeredCounter } satisfies AgentDesksInput,
   });
   let desksFailed: Error | undefined;
   desks.on('error', (e) => (desksFailed = e));
@@ -229,9 +238,10 @@ async function main(): Promise<void> {
   const idle: { socket: Socket }[] = [];
   for (let i = 0; i < VISITORS; i += 50) {
     const batch = await Promise.all(
-      Array.from({ length: Math.min(50, VISITORS - i) }, async () => {
-        const { visitorToken } = await post(`${base}/webchat/sessions`, {});
-        const socket = await connect(`${base}/webchat`, visitorToken);
+      Array.from({ length: Math.min(50, VISITORS - i) }, async (_, j) => {
+        const apiBase = bases[(i + j) % bases.length];
+        const { visitorToken } = await post(`${apiBase}/webchat/sessions`, {});
+        const socket = await connect(`${apiBase}/webchat`, visitorToken);
         const v = { socket };
         // a visitor is free to write again once their conversation has closed
         socket.on('conversation:state', (e: { state: string }) => e.state === 'closed' && idle.push(v));
@@ -249,7 +259,7 @@ async function main(): Promise<void> {
   const redisPid = await localRedisPid(config.redisUrl);
   const backendPids = async () => (await statsDb.query(`SELECT pid FROM pg_stat_activity WHERE datname = $1`, [dbName])).rows.map((r) => r.pid as number);
   const cpuGroups = async (): Promise<Record<string, Map<number, number>>> => ({
-    ...Object.fromEntries(apps.map((a, i) => [split ? ['api', 'worker'][i] : 'system', cpuSnapshot([a.pid!])])),
+    ...Object.fromEntries([...new Set(apps.map((a) => a.group))].map((g) => [g, cpuSnapshot(apps.filter((a) => a.group === g).map((a) => a.child.pid!))])),
     postgres: cpuSnapshot(await backendPids()),
     ...(redisPid ? { redis: cpuSnapshot([redisPid]) } : {}),
   });
@@ -337,7 +347,7 @@ async function main(): Promise<void> {
   const bySecond = new Map(desksResult.bySecond);
   const offered = Atomics.load(offeredCount, 0);
   idle.forEach((v) => v.socket.disconnect());
-  await Promise.all(apps.map((a) => new Promise((r) => a.once('exit', r).kill('SIGINT'))));
+  await Promise.all(apps.map((a) => new Promise((r) => a.child.once('exit', r).kill('SIGINT'))));
   await removeRunData?.();
 
   if (args.has('per-second')) {
@@ -349,7 +359,7 @@ async function main(): Promise<void> {
   const offerLatency = [...bySecond.values()].flat();
   const result = {
     ratePerSec: RATE,
-    processes: split ? 'api+worker' : 'one',
+    processes: !SPLIT ? 'one' : API_PROCESSES === 1 ? 'api+worker' : `${API_PROCESSES} api+worker`,
     durationSec: DURATION_S,
     warmupSec: WARMUP_S,
     contacts,
