@@ -195,6 +195,32 @@ describe('steps and overflow', () => {
     expect(dueForOverflow(stepped, item('c', { queueEnteredAt: NOW - 61_000 }), NOW)).toBe(true);
   });
 
+  describe('a backlog of hundreds', () => {
+    // a fixed pseudo-random sequence, so that a failure repeats
+    let seed = 7;
+    const next = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+    const vipsAndAgeing = () => queue({ priority: { tiers: { vip: 5 }, agingPerMinute: 1 } });
+    const backlog = Array.from({ length: 500 }, (_, i) =>
+      item(`c${String(i).padStart(3, '0')}`, { tier: next() < 0.2 ? 'vip' : 'standard', queuedAt: NOW - Math.floor(next() * 600_000) }),
+    );
+    // the order restated from the rule: 5 points for a VIP and one per minute waited, then arrival, then id
+    const points = (w: WaitingItem) => (w.tier === 'vip' ? 5 : 0) + (NOW - w.queuedAt) / 60_000;
+    const expected = [...backlog]
+      .sort((a, b) => points(b) - points(a) || a.queuedAt - b.queuedAt || (a.contactId < b.contactId ? -1 : 1))
+      .map((w) => w.contactId);
+    const oneChatEach = (n: number) => Array.from({ length: n }, (_, i) => agent(`a${i}`, { capacity: { voice: 0, chat: 1, sms: 0, email: 0 } }));
+
+    it('offers the highest priorities first when only a few agents are free', () => {
+      const { queues, agents } = setup(oneChatEach(4), [vipsAndAgeing()]);
+      expect(matchWaiting(queues, agents, backlog, NOW).map((d) => d.contactId)).toEqual(expected.slice(0, 4));
+    });
+
+    it('takes the whole backlog in priority order when there is room for all', () => {
+      const { queues, agents } = setup(oneChatEach(500), [vipsAndAgeing()]);
+      expect(matchWaiting(queues, agents, backlog, NOW).map((d) => d.contactId)).toEqual(expected);
+    });
+  });
+
   describe('business hours', () => {
     it('offers nothing from a closed queue, and serves an open one meanwhile', () => {
       const sales = queue({ id: 'sales', name: 'Sales' });
