@@ -166,12 +166,24 @@ export function matchWaiting(
     candidates.push({ item, queue, heldOver, score: priorityScore(queue, item, now) });
   }
 
+  // what a queue's step requires, and its pool of agents, once per pass rather than once per contact
+  const requirements = new Map<string, { skills: Record<string, number>; pool: Set<string> }>();
+  const requirementsOf = (queue: QueuePolicy, step: number) => {
+    const key = `${queue.id}\u0000${step}`;
+    let found = requirements.get(key);
+    if (!found) {
+      const { skills, poolQueueIds } = requirementsAt(queue, step);
+      found = { skills, pool: new Set(poolQueueIds.flatMap((q) => [...(queues.get(q)?.memberIds ?? [])])) };
+      requirements.set(key, found);
+    }
+    return found;
+  };
+
   const decisions: Decision[] = [];
   for (const { item, queue, score } of inPriorityOrder(candidates)) {
     if (free.size === 0) break;
     const step = currentStep(queue, item, now);
-    const { skills, poolQueueIds } = requirementsAt(queue, step);
-    const pool = new Set(poolQueueIds.flatMap((q) => [...(queues.get(q)?.memberIds ?? [])]));
+    const { skills, pool } = requirementsOf(queue, step);
 
     let eligible: AgentState[];
     let reason: string;
