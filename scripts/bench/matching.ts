@@ -9,7 +9,7 @@
 import type { Channel } from '@cc/shared';
 import { matchWaiting } from '../../libs/routing/engine/matching';
 import type { AgentState, QueuePolicy, WaitingItem } from '../../libs/routing/engine/routing-model';
-import { benchArgs } from './cli';
+import { benchArgs, median } from './cli';
 
 const args = benchArgs();
 const RUNS = Number(args.get('runs') ?? 7);
@@ -70,8 +70,7 @@ function microsPerPass(backlog: number): number {
     }
     runs.push(Number(elapsed) / 1000 / passes);
   }
-  runs.sort((a, b) => a - b);
-  return Math.round(runs[Math.floor(RUNS / 2)] * 10) / 10;
+  return median(runs);
 }
 
 const perPass = Object.fromEntries(BACKLOGS.map((n) => [n, microsPerPass(n)]));

@@ -176,10 +176,11 @@ async function main(): Promise<void> {
     ...(args.get('node-args')?.split(',').map((flag) => `--${flag}`) ?? []),
   ];
   let out = '';
-  const start = (app: 'standalone' | 'api' | 'worker', port: number, logLevel = env.LOG_LEVEL) => {
+  /** `port`: where the process serves HTTP (the worker serves none) */
+  const start = (app: 'standalone' | 'api' | 'worker', port?: number, logLevel = env.LOG_LEVEL) => {
     const child = spawn(process.execPath, [...nodeFlags, join(__dirname, '..', '..', 'apps', app, 'src', 'main.js')], {
       // SMTP on a free port as well: every API process receives mail
-      env: { ...env, PORT: String(port), SMTP_PORT: '0', LOG_LEVEL: logLevel },
+      env: { ...env, ...(port === undefined ? {} : { PORT: String(port) }), SMTP_PORT: '0', LOG_LEVEL: logLevel },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     child.stdout!.on('data', (d: Buffer) => {
@@ -191,7 +192,7 @@ async function main(): Promise<void> {
   };
   // the worker says it has started at level info, and says little else there
   const apps = SPLIT
-    ? [...ports.map((port) => start('api', port)), start('worker', await freePort(), args.get('log') ?? 'info')]
+    ? [...ports.map((port) => start('api', port)), start('worker', undefined, args.get('log') ?? 'info')]
     : [start('standalone', ports[0])];
   const apisUp = new Set<string>();
   const up = () => {

@@ -8,7 +8,7 @@
 import { JwtService } from '@nestjs/jwt';
 import type { ResolvedConfig } from '@cc/config';
 import { tokenSigningKey, TokensService } from '@cc/platform';
-import { benchArgs } from './cli';
+import { benchArgs, median } from './cli';
 
 const args = benchArgs();
 const N = Number(args.get('n') ?? 5000);
@@ -23,8 +23,7 @@ function medianMicrosPerOp(tokens: TokensService): number {
     for (let i = 0; i < N; i++) tokens.verifyVisitor(tokens.signVisitor({ visitorId: `v-${i}` }));
     runs.push(Number(process.hrtime.bigint() - started) / 1000 / N);
   }
-  runs.sort((a, b) => a - b);
-  return Math.round(runs[Math.floor(RUNS / 2)] * 10) / 10;
+  return median(runs);
 }
 
 const keyObject = medianMicrosPerOp(new TokensService(new JwtService({ secret: tokenSigningKey(SECRET) }), config));
